@@ -1,0 +1,59 @@
+"""The engine's per-lead bookkeeping (mutable, internal; hosts see only frozen values)."""
+
+from __future__ import annotations
+
+# Lifecycle states of a lead inside the engine.
+WAITING = 0  # scheduled: not callable before ``due``
+READY = 1  # due: in its source's ready queue
+LIVE = 2  # an inbound caller waiting on the line
+IN_CALL = 3  # handed to a rep, attempt under way
+CLOSED = 4  # left the cadence
+
+
+class LeadState:
+    """What the engine remembers about an open lead.
+
+    Priority rules read these attributes (and must not change them):
+    ``lead_id``, ``source``, ``created_at``, ``timezone``, ``score``, ``attempts``
+    (attempts made so far), ``callback`` (a missed inbound call to return),
+    ``due`` (floor minute it became or becomes callable), ``last_outcome``.
+    """
+
+    __slots__ = (
+        "lead_id",
+        "source",
+        "created_at",
+        "timezone",
+        "score",
+        "attempts",
+        "callback",
+        "due",
+        "last_outcome",
+        "state",
+        "version",
+        "day",
+        "day_count",
+        "steps_sent",
+        "deadline",
+        "deadline_status",
+    )
+
+    def __init__(self, lead_id: int, source: str, created_at: float, timezone: str, score: float) -> None:
+        self.lead_id = lead_id
+        self.source = source
+        self.created_at = created_at
+        self.timezone = timezone
+        self.score = score
+        self.attempts = 0
+        self.callback = False
+        self.due = created_at
+        self.last_outcome = ""
+        self.state = WAITING
+        # Bumped whenever the lead is re-queued: heap entries carrying an older
+        # version are stale and skipped when popped (lazy invalidation).
+        self.version = 0
+        self.day = -1  # local day index of the last attempt
+        self.day_count = 0  # attempts on that day
+        self.steps_sent: tuple[float, ...] = ()
+        self.deadline = float("inf")
+        self.deadline_status = ""

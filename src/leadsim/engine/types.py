@@ -1,0 +1,131 @@
+"""Small immutable values that cross the engine's boundary.
+
+The host (the simulator, or a live dialer) tells the engine what happened with
+:class:`NewLead` and :class:`AttemptResult`, and asks it what to do with a
+:class:`RepView`; the engine answers with a :class:`Dial` and reports leads that
+leave the cadence as :class:`LeadClosed` and non-call steps as :class:`StepSent`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Outcomes an attempt can end with (the canonical log vocabulary).
+CALL_OUTCOMES: frozenset[str] = frozenset(
+    {"no_answer", "voicemail", "busy", "bad_number", "contact", "qualified", "converted"}
+)
+#: Outcomes that mean a live person was reached.
+REACHED: frozenset[str] = frozenset({"contact", "qualified", "converted"})
+
+#: Final states a lead can leave the cadence in.
+CLOSE_STATUSES: tuple[str, ...] = (
+    "converted",
+    "contacted",
+    "exhausted",
+    "expired",
+    "nurture",
+    "bad_number",
+    "censored",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    """A lead entering the engine.
+
+    Attributes:
+        lead_id: unique id chosen by the host.
+        source: the source's name.
+        created_at: floor minute of creation.
+        timezone: the lead's IANA zone (its calling window is read in it).
+        score: a lead score the priority rules may use (higher is better).
+        live: True for an inbound caller waiting on the line.
+    """
+
+    lead_id: int
+    source: str
+    created_at: float
+    timezone: str
+    score: float = 0.0
+    live: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RepView:
+    """What the engine needs to know about a rep asking for work.
+
+    Attributes:
+        rep_id: the rep's id.
+        team: the rep's team name.
+        sources: the sources the rep works, or None for all.
+    """
+
+    rep_id: int
+    team: str
+    sources: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """The engine's answer to a rep: call this lead now.
+
+    Attributes:
+        lead_id: the lead to call.
+        source: its source.
+        attempt: the number of this attempt on the lead (1 = first).
+        live: True when answering an inbound caller already on the line.
+        callback: True when returning a missed inbound call.
+        created_at: the lead's creation time.
+        steps_sent: floor minutes at which non-call steps (email/sms) went out so far.
+    """
+
+    lead_id: int
+    source: str
+    attempt: int
+    live: bool
+    callback: bool
+    created_at: float
+    steps_sent: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What happened on an attempt the engine handed out.
+
+    Attributes:
+        lead_id: the lead called.
+        rep_id: who called.
+        started_at: floor minute the attempt started.
+        ended_at: floor minute the rep was done (including wrap-up).
+        outcome: one of :data:`CALL_OUTCOMES`.
+    """
+
+    lead_id: int
+    rep_id: int
+    started_at: float
+    ended_at: float
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeadClosed:
+    """A lead left the cadence.
+
+    Attributes:
+        lead_id: the lead.
+        status: one of :data:`CLOSE_STATUSES`.
+        at: floor minute it left.
+    """
+
+    lead_id: int
+    status: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepSent:
+    """A non-call step (email or SMS) went out, without rep time."""
+
+    lead_id: int
+    channel: str
+    at: float

@@ -1,0 +1,142 @@
+"""What one simulated replication leaves behind: columnar logs, rep time and backlog samples.
+
+The simulator fills these; metrics, the log writers and the planner read them.
+Columns are numpy arrays (one entry per lead or per attempt) so that a million
+leads cost a few tens of megabytes and metrics are vectorised.
+
+Codes are small integers; the tuples below give their names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Final state of a lead (``LeadLog.status``). ``open`` never appears after a
+#: finished run: a lead still open when the drain ends is ``censored``.
+LEAD_STATUSES: tuple[str, ...] = (
+    "open",  # 0: still in the cadence (only while running)
+    "converted",  # 1: reached, qualified and closed
+    "contacted",  # 2: reached, did not convert (qualified or not)
+    "exhausted",  # 3: call target reached without a contact
+    "expired",  # 4: source expiry passed before a contact
+    "nurture",  # 5: handed to nurture after nurture_after_days
+    "bad_number",  # 6: the number does not work
+    "censored",  # 7: still open when the run ended
+)
+
+#: Outcome of an activity (``AttemptLog.outcome``), in the canonical log vocabulary.
+OUTCOMES: tuple[str, ...] = (
+    "no_answer",  # 0
+    "voicemail",  # 1
+    "busy",  # 2
+    "bad_number",  # 3
+    "contact",  # 4: reached, not qualified
+    "qualified",  # 5: reached and qualified, not closed
+    "converted",  # 6: reached, qualified and closed
+    "",  # 7: a non-call step (email/sms) has no outcome
+)
+
+#: Channel of an activity (``AttemptLog.channel``).
+CHANNELS: tuple[str, ...] = ("call", "email", "sms")
+
+
+@dataclass(frozen=True)
+class LeadLog:
+    """One entry per lead, indexed by lead id (0..n-1, in order of creation).
+
+    Times are floor minutes since the calendar start; NaN where a thing never happened.
+    """
+
+    source: np.ndarray  # int16: index into Scenario.sources
+    created: np.ndarray  # float64
+    timezone: np.ndarray  # int16: index into RunResult.timezones
+    quality: np.ndarray  # float64: latent quality in (0, 1)
+    inbound: np.ndarray  # bool: arrived as a live inbound call
+    answered_live: np.ndarray  # bool: that call was answered by a rep within patience
+    first_attempt: np.ndarray  # float64: start of the first call attempt (answer time for inbound)
+    first_contact: np.ndarray  # float64: start of the attempt that reached the lead
+    contact_attempt: np.ndarray  # int16: attempt number of the contact, 0 if none
+    attempts: np.ndarray  # int16: call attempts made
+    attempts_day1: np.ndarray  # int16: call attempts started within 24 h of creation
+    status: np.ndarray  # int8: index into LEAD_STATUSES
+    closed_at: np.ndarray  # float64: when the lead left the cadence; NaN if censored
+    qualified: np.ndarray  # bool
+    converted: np.ndarray  # bool
+    rep: np.ndarray  # int32: rep credited (who made the contact), -1 if none
+
+    def __len__(self) -> int:
+        return int(self.created.shape[0])
+
+
+@dataclass(frozen=True)
+class AttemptLog:
+    """One entry per activity (calls and non-call steps), in order of start."""
+
+    lead: np.ndarray  # int64: lead id
+    rep: np.ndarray  # int32: rep id, -1 for non-call steps
+    start: np.ndarray  # float64: floor minutes
+    duration: np.ndarray  # float64: minutes of rep time (talk or ring + wrap); 0 for steps
+    outcome: np.ndarray  # int8: index into OUTCOMES
+    channel: np.ndarray  # int8: index into CHANNELS
+    attempt: np.ndarray  # int16: call attempt number on the lead (1, 2, ...); 0 for steps
+
+    def __len__(self) -> int:
+        return int(self.start.shape[0])
+
+
+@dataclass(frozen=True)
+class RepLog:
+    """Per rep: identity and time accounting restricted to the measured window."""
+
+    team: np.ndarray  # int16: index into Scenario.teams
+    available_minutes: np.ndarray  # float64: scheduled working time in the window (after breaks, shrinkage)
+    busy_minutes: np.ndarray  # float64: time on attempts in the window
+    scheduled_hours: np.ndarray  # float64: paid shift hours in the window (incl. lunch/breaks/shrinkage)
+    shift_days: np.ndarray  # int32: days in the window on which the rep had a shift
+
+
+@dataclass(frozen=True)
+class BacklogSamples:
+    """The engine's queue sampled every ``run.sample_minutes`` (whole run, all leads)."""
+
+    time: np.ndarray  # float64
+    due: np.ndarray  # int32: leads due now and not being called (all tiers, incl. live callers)
+    new: np.ndarray  # int32: leads due that have never been attempted
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one replication produced.
+
+    Attributes:
+        scenario_name: the scenario's name.
+        replication: replication index (0-based).
+        seed: the root seed of the run (replication r uses SeedSequence(seed, spawn_key=(r,))).
+        window: (start, end) of the measured window, floor minutes. Leads created in it are counted.
+        end: when the simulation stopped (window end + drain).
+        source_names: names of the sources, by index.
+        team_names: names of the teams, by index.
+        timezones: time-zone names, by index (``LeadLog.timezone``).
+        call_target: the cadence's call target (for penetration).
+        leads, attempts, reps, backlog: the logs.
+        events: number of simulation events processed (for benchmarks).
+    """
+
+    scenario_name: str
+    replication: int
+    seed: int
+    window: tuple[float, float]
+    end: float
+    source_names: tuple[str, ...]
+    team_names: tuple[str, ...]
+    timezones: tuple[str, ...]
+    call_target: int
+    leads: LeadLog
+    attempts: AttemptLog
+    reps: RepLog
+    backlog: BacklogSamples
+    source_values: tuple[float, ...] = field(default=())  # value_per_conversion per source
+    source_costs: tuple[float, ...] = field(default=())  # cost_per_lead per source
+    rep_cost_per_hour: float = 0.0

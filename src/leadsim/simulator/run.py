@@ -1,0 +1,138 @@
+"""Run one replication of a scenario: build the floor, simulate, return a RunResult."""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from leadsim.engine import Engine, EngineConfig, FloorCalendar, NewLead, RepView
+from leadsim.scenarios.schema import Scenario
+from leadsim.simulator import streams
+from leadsim.simulator.arrivals import SourceArrivals, generate
+from leadsim.simulator.floor import Floor, Rep
+from leadsim.simulator.physics import Physics
+from leadsim.simulator.recorder import Recorder
+from leadsim.simulator.results import RepLog, RunResult
+from leadsim.simulator.shifts import overlap, rep_schedule
+
+
+def run_window(scenario: Scenario) -> tuple[float, float, float]:
+    """(window start, window end, run end) in floor minutes."""
+    run = scenario.run
+    start = run.warmup_days * 1440.0
+    stop = start + run.days * 1440.0
+    return start, stop, stop + run.drain_days * 1440.0
+
+
+def _zones(scenario: Scenario) -> list[str]:
+    zones = [scenario.calendar.timezone]
+    for source in scenario.sources:
+        for zone in source.timezones or {}:
+            if zone not in zones:
+                zones.append(zone)
+    return zones
+
+
+def _merge_arrivals(draws: list[SourceArrivals]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Order all leads by (time, source index, index within source) -> lead ids."""
+    times = np.concatenate([d.times for d in draws]) if draws else np.zeros(0)
+    src = np.concatenate([np.full(d.times.size, i, dtype=np.int64) for i, d in enumerate(draws)])
+    idx = np.concatenate([np.arange(d.times.size) for d in draws])
+    order = np.lexsort((idx, src, times))
+    return times[order], src[order], idx[order]
+
+
+def _build_reps(scenario: Scenario, calendar: FloorCalendar, end: float, seed: int, replication: int) -> list[Rep]:
+    holidays = set(scenario.calendar.holidays)
+    reps: list[Rep] = []
+    for t_index, team in enumerate(scenario.teams):
+        sources = frozenset(team.sources) if team.sources is not None else None
+        for i in range(team.headcount):
+            rng = streams.generator(seed, replication, streams.REPS, streams.name_key(team.name), i)
+            schedule = rep_schedule(team, t_index, calendar, holidays, end, rng)
+            rep_id = len(reps)
+            reps.append(Rep(rep_id, t_index, RepView(rep_id, team.name, sources), schedule))
+    return reps
+
+
+def _rep_log(reps: list[Rep], attempts_rep: np.ndarray, attempts_start: np.ndarray, attempts_dur: np.ndarray, window: tuple[float, float]) -> RepLog:
+    lo, hi = window
+    n = len(reps)
+    busy = np.zeros(n)
+    calls = attempts_rep >= 0
+    ends = attempts_start + attempts_dur
+    inside = np.clip(np.minimum(ends, hi) - np.maximum(attempts_start, lo), 0.0, None)
+    np.add.at(busy, attempts_rep[calls], inside[calls])
+    shift_days = []
+    for rep in reps:
+        days = {int(a // 1440.0) for a, b in rep.schedule.shifts if b > lo and a < hi}
+        shift_days.append(len(days))
+    return RepLog(
+        team=np.asarray([r.team for r in reps], dtype=np.int16),
+        available_minutes=np.asarray([overlap(r.schedule.intervals, lo, hi) for r in reps]),
+        busy_minutes=busy,
+        scheduled_hours=np.asarray([overlap(r.schedule.shifts, lo, hi) / 60.0 for r in reps]),
+        shift_days=np.asarray(shift_days, dtype=np.int32),
+    )
+
+
+def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:
+    """Simulate one replication.
+
+    Args:
+        scenario: a validated scenario.
+        seed: root seed (default: the scenario's ``run.seed``).
+        replication: replication index; its streams are spawned from (seed, replication).
+
+    Returns:
+        The run's logs.
+    """
+    seed = scenario.run.seed if seed is None else seed
+    calendar = FloorCalendar(scenario.calendar.start, scenario.calendar.timezone)
+    w0, w1, end = run_window(scenario)
+    zones = _zones(scenario)
+    draws = [generate(s, calendar, end, zones, seed, replication) for s in scenario.sources]
+    times, src, idx = _merge_arrivals(draws)
+    keys_by_source = [streams.lead_keys(seed, replication, s.name, d.times.size) for s, d in zip(scenario.sources, draws)]
+    src_l, idx_l = src.tolist(), idx.tolist()
+    quality = [float(draws[s].quality[j]) for s, j in zip(src_l, idx_l)]
+    tz_index = [int(draws[s].timezone[j]) for s, j in zip(src_l, idx_l)]
+    live_source = [s.kind == "inbound_call" for s in scenario.sources]
+    inbound = [live_source[s] for s in src_l]
+    recorder = Recorder(src_l, times.tolist(), quality, tz_index, inbound, [keys_by_source[s][j] for s, j in zip(src_l, idx_l)])
+
+    names = [s.name for s in scenario.sources]
+    lead_zones = [zones[z] for z in tz_index]
+    leads = [
+        NewLead(i, names[s], t, lead_zones[i], q, live_source[s])
+        for i, (t, s, q) in enumerate(zip(recorder.created, src_l, quality))
+    ]
+    env = simpy.Environment()
+    engine = Engine(EngineConfig.from_scenario(scenario), calendar)
+    physics = Physics(scenario, calendar, [d.mean_quality for d in draws])
+    reps = _build_reps(scenario, calendar, end, seed, replication)
+    floor = Floor(env, engine, physics, recorder, reps, lead_zones)
+    patience = {s.name: s.patience_seconds / 60.0 for s in scenario.sources}
+    floor.start(recorder.created, leads, patience, end, scenario.run.sample_minutes)
+    env.run(until=end)
+    engine.close_all(end)
+
+    attempts = recorder.attempt_log()
+    return RunResult(
+        scenario_name=scenario.name,
+        replication=replication,
+        seed=seed,
+        window=(w0, w1),
+        end=end,
+        source_names=tuple(names),
+        team_names=tuple(t.name for t in scenario.teams),
+        timezones=tuple(zones),
+        call_target=scenario.policy.cadence.call_target,
+        leads=recorder.lead_log(),
+        attempts=attempts,
+        reps=_rep_log(reps, attempts.rep, attempts.start, attempts.duration, (w0, w1)),
+        backlog=recorder.backlog_samples(),
+        source_values=tuple(s.value_per_conversion for s in scenario.sources),
+        source_costs=tuple(s.cost_per_lead for s in scenario.sources),
+        rep_cost_per_hour=scenario.economics.rep_cost_per_hour,
+    )

@@ -1,0 +1,86 @@
+"""Random streams: one SeedSequence per replication, spawned by purpose.
+
+Every stream is derived from ``(seed, replication, purpose, key)``, where the key
+names the thing the stream is for (a source by a stable hash of its name, a rep
+by its team and index). Two scenarios run with the same seed therefore draw the
+same arrivals for a source of the same name and volume, whatever else differs.
+
+Per-lead and per-attempt luck is *counter-based*: the uniform for (lead, attempt,
+slot) is a hash of a per-lead key and the counter, not the next number of a
+shared generator. So lead j of a source gets the same luck on its k-th attempt
+in every scenario, however the policy reorders the calls (common random numbers),
+and nothing depends on the order in which events happen to be processed.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+#: Purposes a stream can be spawned for.
+ARRIVALS = 0
+ATTRIBUTES = 1
+LEAD_LUCK = 2
+REPS = 3
+
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_TO_UNIT = 2.0**-53
+
+#: Slots of per-attempt luck (attempt 0 holds per-lead draws).
+SLOT_CONTACT = 0
+SLOT_NONCONTACT_KIND = 1
+SLOT_HANDLE = 2
+SLOT_WRAP = 3
+SLOT_QUALIFY = 4
+SLOT_CLOSE = 5
+SLOT_BAD_NUMBER = 6
+_SLOTS = 8
+
+
+def name_key(name: str) -> int:
+    """A stable 32-bit key for a name (the same in every process and run)."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def seed_sequence(seed: int, replication: int, purpose: int, *key: int) -> np.random.SeedSequence:
+    """The SeedSequence for one purpose (and key) of one replication."""
+    return np.random.SeedSequence(entropy=seed, spawn_key=(replication, purpose, *key))
+
+
+def generator(seed: int, replication: int, purpose: int, *key: int) -> np.random.Generator:
+    """A numpy Generator for one purpose (and key) of one replication."""
+    return np.random.Generator(np.random.PCG64(seed_sequence(seed, replication, purpose, *key)))
+
+
+def mix64(z: int) -> int:
+    """SplitMix64's finaliser: a bijective 64-bit hash with good avalanche."""
+    z = (z + _GOLDEN) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def _mix64_array(z: np.ndarray) -> np.ndarray:
+    """:func:`mix64` on a uint64 array (numpy's uint64 arithmetic wraps mod 2**64)."""
+    with np.errstate(over="ignore"):
+        z = z + np.uint64(_GOLDEN)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def lead_keys(seed: int, replication: int, source_name: str, count: int) -> list[int]:
+    """Per-lead 64-bit luck keys for the first ``count`` leads of a source.
+
+    Key j is ``mix64(base ^ mix64(j))``: it depends only on the source's stream and j.
+    """
+    base = seed_sequence(seed, replication, LEAD_LUCK, name_key(source_name)).generate_state(1, np.uint64)[0]
+    keys = _mix64_array(np.uint64(base) ^ _mix64_array(np.arange(count, dtype=np.uint64)))
+    return keys.tolist()
+
+
+def uniform(lead_key: int, attempt: int, slot: int) -> float:
+    """The uniform in [0, 1) for (lead, attempt, slot): pure function of its arguments."""
+    return (mix64((lead_key + (attempt * _SLOTS + slot) * _GOLDEN) & _MASK) >> 11) * _TO_UNIT
