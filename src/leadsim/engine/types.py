@@ -1,5 +1,9 @@
 """Small immutable values that cross the engine's boundary.
 
+Values created once per attempt (:class:`Dial`, :class:`AttemptResult`) are
+NamedTuples: as immutable as a frozen dataclass and about three times cheaper to
+create, which matters on the hot path. The others are frozen dataclasses.
+
 The host (the simulator, or a live dialer) tells the engine what happened with
 :class:`NewLead` and :class:`AttemptResult`, and asks it what to do with a
 :class:`RepView`; the engine answers with a :class:`Dial` and reports leads that
@@ -9,6 +13,7 @@ leave the cadence as :class:`LeadClosed` and non-call steps as :class:`StepSent`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Outcomes an attempt can end with (the canonical log vocabulary).
 CALL_OUTCOMES: frozenset[str] = frozenset(
@@ -65,8 +70,7 @@ class RepView:
     sources: frozenset[str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Dial:
+class Dial(NamedTuple):
     """The engine's answer to a rep: call this lead now.
 
     Attributes:
@@ -88,8 +92,7 @@ class Dial:
     steps_sent: tuple[float, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptResult:
+class AttemptResult(NamedTuple):
     """What happened on an attempt the engine handed out.
 
     Attributes:

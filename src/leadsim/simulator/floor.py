@@ -17,7 +17,7 @@ from typing import Generator
 
 import simpy
 
-from leadsim.engine import AttemptResult, Dial, Engine, LeadClosed, NewLead, RepView, StepSent
+from leadsim.engine import AttemptResult, Engine, LeadClosed, NewLead, RepView, StepSent
 from leadsim.simulator.physics import Physics
 from leadsim.simulator.recorder import Recorder
 from leadsim.simulator.shifts import RepSchedule
@@ -114,7 +114,9 @@ class Floor:
             yield env.timeout(every)
 
     def _rep_loop(self, rep: Rep) -> Generator:
-        env, engine = self.env, self.engine
+        # The call is inlined (no ``yield from`` helper): this loop runs once per attempt.
+        env, engine, rec, physics = self.env, self.engine, self.rec, self.physics
+        zones = self.lead_zones
         for start, end in rep.schedule.intervals:
             if env.now < start:
                 yield env.timeout(start - env.now)
@@ -129,30 +131,27 @@ class Floor:
                     dial = yield rep.wake
                     if dial is None:
                         continue  # woken by the end of the shift
-                yield from self._call(rep, dial)
-
-    def _call(self, rep: Rep, dial: Dial) -> Generator:
-        env = self.env
-        now = env.now
-        lead_id = dial.lead_id
-        rec = self.rec
-        draw = self.physics.attempt(
-            rec.key[lead_id],
-            rec.source[lead_id],
-            self.lead_zones[lead_id],
-            rec.quality[lead_id],
-            dial.created_at,
-            dial.attempt,
-            dial.live,
-            dial.steps_sent,
-            rep.team,
-            now,
-        )
-        rec.attempt_started(lead_id, rep.rep_id, now, draw, dial)
-        yield env.timeout(draw.minutes)
-        self.engine.attempt_ended(AttemptResult(lead_id, rep.rep_id, now, env.now, draw.outcome))
-        if self.idle:
-            self._dispatch()
+                now = env.now
+                lead_id = dial.lead_id
+                draw = physics.attempt(
+                    rec.key[lead_id],
+                    rec.source[lead_id],
+                    zones[lead_id],
+                    rec.quality[lead_id],
+                    dial.created_at,
+                    dial.attempt,
+                    dial.live,
+                    dial.steps_sent,
+                    rep.team,
+                    now,
+                )
+                rec.attempt_started(lead_id, rep.rep_id, now, draw, dial)
+                yield env.timeout(draw.minutes)
+                engine.attempt_ended(AttemptResult(lead_id, rep.rep_id, now, env.now, draw.outcome))
+                if self.idle:
+                    # An ended attempt only schedules its lead for later (or closes it),
+                    # so idle reps need a timer for the new due time, not a dispatch now.
+                    self._arm_timer()
 
     # ---------------------------------------------------------------- dispatcher
 

@@ -42,7 +42,8 @@ def _merge_arrivals(draws: list[SourceArrivals]) -> tuple[np.ndarray, np.ndarray
     return times[order], src[order], idx[order]
 
 
-def _build_reps(scenario: Scenario, calendar: FloorCalendar, end: float, seed: int, replication: int) -> list[Rep]:
+def build_reps(scenario: Scenario, calendar: FloorCalendar, end: float, seed: int, replication: int) -> list[Rep]:
+    """The floor's reps with their schedules (deterministic for the seed and replication)."""
     holidays = set(scenario.calendar.holidays)
     reps: list[Rep] = []
     for t_index, team in enumerate(scenario.teams):
@@ -110,7 +111,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     env = simpy.Environment()
     engine = Engine(EngineConfig.from_scenario(scenario), calendar)
     physics = Physics(scenario, calendar, [d.mean_quality for d in draws])
-    reps = _build_reps(scenario, calendar, end, seed, replication)
+    reps = build_reps(scenario, calendar, end, seed, replication)
     floor = Floor(env, engine, physics, recorder, reps, lead_zones)
     patience = {s.name: s.patience_seconds / 60.0 for s in scenario.sources}
     floor.start(recorder.created, leads, patience, end, scenario.run.sample_minutes)

@@ -28,15 +28,14 @@ _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _TO_UNIT = 2.0**-53
 
-#: Slots of per-attempt luck (attempt 0 holds per-lead draws).
-SLOT_CONTACT = 0
-SLOT_NONCONTACT_KIND = 1
-SLOT_HANDLE = 2
-SLOT_WRAP = 3
-SLOT_QUALIFY = 4
-SLOT_CLOSE = 5
-SLOT_BAD_NUMBER = 6
-_SLOTS = 8
+#: Slots of per-attempt luck; each slot yields a pair of uniforms (attempt 0 holds
+#: per-lead draws).
+SLOT_CONTACT = 0  # (reached?, which kind of no-answer)
+SLOT_HANDLE = 1  # (handle time, wrap-up time)
+SLOT_CONVERSION = 2  # (qualified?, closed?)
+SLOT_BAD_NUMBER = 3  # (bad number?, unused) on attempt 0
+_SLOTS = 4
+_TO_UNIT32 = 2.0**-32
 
 
 def name_key(name: str) -> int:
@@ -84,3 +83,17 @@ def lead_keys(seed: int, replication: int, source_name: str, count: int) -> list
 def uniform(lead_key: int, attempt: int, slot: int) -> float:
     """The uniform in [0, 1) for (lead, attempt, slot): pure function of its arguments."""
     return (mix64((lead_key + (attempt * _SLOTS + slot) * _GOLDEN) & _MASK) >> 11) * _TO_UNIT
+
+
+def uniform_pair(lead_key: int, attempt: int, slot: int) -> tuple[float, float]:
+    """Two uniforms in (0, 1) for (lead, attempt, slot), from the two halves of one hash.
+
+    32 bits each is ample for a simulation (the smallest value is 2**-33), and one
+    hash instead of two is a measurable share of an attempt's cost. ``mix64`` is
+    inlined here because this is the hottest function of the simulator.
+    """
+    z = (lead_key + (attempt * _SLOTS + slot + 1) * _GOLDEN) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    z ^= z >> 31
+    return ((z >> 32) + 0.5) * _TO_UNIT32, ((z & 0xFFFFFFFF) + 0.5) * _TO_UNIT32
