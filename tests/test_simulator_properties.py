@@ -64,7 +64,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario.model_validate(doc)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios())
 def test_floor_invariants(scenario: Scenario) -> None:
     result = simulate(scenario)

@@ -118,6 +118,8 @@ class Floor:
         env, engine, rec, physics = self.env, self.engine, self.rec, self.physics
         zones = self.lead_zones
         for start, end in rep.schedule.intervals:
+            if env.now >= end:
+                continue  # a long call ran over this whole (short) interval
             if env.now < start:
                 yield env.timeout(start - env.now)
             rep.shift_end = end
@@ -166,6 +168,8 @@ class Floor:
         for rep in list(self.idle.values()):
             if engine.backlog()[0] == 0:
                 break
+            if rep.shift_end <= now:
+                continue  # its off-shift callback at this same instant has not run yet
             dial = engine.next_for(rep.view, now)
             if dial is not None:
                 del self.idle[rep.rep_id]
