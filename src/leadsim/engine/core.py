@@ -85,6 +85,8 @@ class Engine:
         self._cad = cad
         self._win_open, self._win_close = cad.window
         self._full_day_window = self._win_open <= 0.0 and self._win_close >= 1440.0
+        # No window and no cap: any time is a calling time (a fast path in the hot loop).
+        self._always_callable = self._full_day_window and cad.max_per_day is None
         self._steps: dict[int, tuple[str, ...]] = {}
         for after, channel in cad.steps:
             self._steps[after] = self._steps.get(after, ()) + (channel,)
@@ -94,6 +96,7 @@ class Engine:
         self._live: dict[str, deque[int]] = {}
         self._deadlines: list[tuple[float, int, int]] = []
         self._n_ready = 0  # leads in READY or LIVE state
+        self._n_live = 0  # live callers waiting (a subset of _n_ready)
         self._n_ready_new = 0  # of which never attempted
         self._all_sources: tuple[str, ...] = tuple(config.sources)
         for name in config.sources:
@@ -122,6 +125,7 @@ class Engine:
         if lead.live:
             state.state = LIVE
             self._live[lead.source].append(lead.lead_id)
+            self._n_live += 1
             self._n_ready += 1
             self._n_ready_new += 1
             return
@@ -133,14 +137,19 @@ class Engine:
         Live inbound callers come first; then the best ready lead over the sources
         the rep works, by priority tier, order key and lead id.
         """
-        self.advance(now)
+        # Cheap checks first: most calls find nothing to advance and no caller waiting.
+        if (self._waiting and self._waiting[0][0] <= now) or (self._deadlines and self._deadlines[0][0] <= now):
+            self.advance(now)
         sources = self._all_sources if rep.sources is None else rep.sources
-        for source in sources:
-            queue = self._live.get(source)
-            while queue:
-                lead = self._leads.get(queue.popleft())
-                if lead is not None and lead.state == LIVE:
-                    return self._hand_out(lead, True, now)
+        if self._n_live:
+            for source in sources:
+                queue = self._live.get(source)
+                while queue:
+                    lead = self._leads.get(queue.popleft())
+                    if lead is not None and lead.state == LIVE:
+                        return self._hand_out(lead, True, now)
+        if not self._n_ready:
+            return None
         while True:
             best_source = None
             best_entry = None
@@ -155,12 +164,11 @@ class Engine:
                 return None
             heapq.heappop(self._ready[best_source])  # type: ignore[index]
             lead = self._leads[best_entry[2]]
-            when = self._callable_from(lead, now)
-            if when <= now:
+            if self._always_callable or self._callable_from(lead, now) <= now:
                 return self._hand_out(lead, False, now)
             # The window closed or the day's cap filled while it waited: re-schedule.
             self._unready(lead)
-            self._schedule(lead, when)
+            self._schedule(lead, self._callable_from(lead, now))
 
     def attempt_ended(self, result: AttemptResult) -> None:
         """Record the outcome of an attempt handed out by :meth:`next_for`.
@@ -277,6 +285,8 @@ class Engine:
 
     def _callable_from(self, lead: LeadState, t: float) -> float:
         """Earliest time >= t the lead may be called: calling window and daily cap."""
+        if self._always_callable:
+            return t
         cal = self.calendar
         zone = lead.timezone if self._cad.window_in_lead_time else cal.timezone
         cap = self._cad.max_per_day
@@ -308,6 +318,8 @@ class Engine:
 
     def _unready(self, lead: LeadState) -> None:
         """Leave the READY/LIVE state (heap entries go stale through the version)."""
+        if lead.state == LIVE:
+            self._n_live -= 1
         if lead.state in (READY, LIVE):
             self._n_ready -= 1
             if lead.attempts == 0:

@@ -58,27 +58,16 @@ class Recorder:
         self.qualified = [False] * n
         self.converted = [False] * n
         self.rep = [-1] * n
-        # Attempt rows, appended in order of start.
-        self.a_lead: list[int] = []
-        self.a_rep: list[int] = []
-        self.a_start: list[float] = []
-        self.a_duration: list[float] = []
-        self.a_outcome: list[int] = []
-        self.a_channel: list[int] = []
-        self.a_attempt: list[int] = []
+        # Activity rows (lead, rep, start, duration, outcome, channel, attempt):
+        # one tuple per row, a single append on the hot path; columns are made at the end.
+        self.rows: list[tuple[int, int, float, float, int, int, int]] = []
         self.s_time: list[float] = []
         self.s_due: list[int] = []
         self.s_new: list[int] = []
 
     def attempt_started(self, lead: int, rep: int, now: float, draw: AttemptDraw, dial: Dial) -> None:
         """Record a call attempt (its outcome is drawn when it starts)."""
-        self.a_lead.append(lead)
-        self.a_rep.append(rep)
-        self.a_start.append(now)
-        self.a_duration.append(draw.minutes)
-        self.a_outcome.append(_OUTCOME[draw.outcome])
-        self.a_channel.append(0)
-        self.a_attempt.append(dial.attempt)
+        self.rows.append((lead, rep, now, draw.minutes, _OUTCOME[draw.outcome], 0, dial.attempt))
         self.attempts[lead] += 1
         if now - self.created[lead] < 1440.0:
             self.attempts_day1[lead] += 1
@@ -95,13 +84,7 @@ class Recorder:
 
     def step(self, lead: int, channel: str, at: float) -> None:
         """Record a non-call step (no rep time)."""
-        self.a_lead.append(lead)
-        self.a_rep.append(-1)
-        self.a_start.append(at)
-        self.a_duration.append(0.0)
-        self.a_outcome.append(_STEP_OUTCOME)
-        self.a_channel.append(_CHANNEL[channel])
-        self.a_attempt.append(0)
+        self.rows.append((lead, -1, at, 0.0, _STEP_OUTCOME, _CHANNEL[channel], 0))
 
     def lead_closed(self, lead: int, status: str, at: float) -> None:
         """Record a lead leaving the cadence (censored leads keep closed_at NaN)."""
@@ -137,17 +120,21 @@ class Recorder:
         )
 
     def attempt_log(self) -> AttemptLog:
-        """Freeze the attempt rows, ordered by start time (steps interleave with calls)."""
-        start = np.asarray(self.a_start, dtype=np.float64)
-        order = np.argsort(start, kind="stable")
+        """Freeze the activity rows, ordered by start time (steps interleave with calls)."""
+        if self.rows:
+            lead, rep, start, duration, outcome, channel, attempt = (list(c) for c in zip(*self.rows))
+        else:
+            lead, rep, start, duration, outcome, channel, attempt = [], [], [], [], [], [], []
+        start_a = np.asarray(start, dtype=np.float64)
+        order = np.argsort(start_a, kind="stable")
         return AttemptLog(
-            lead=np.asarray(self.a_lead, dtype=np.int64)[order],
-            rep=np.asarray(self.a_rep, dtype=np.int32)[order],
-            start=start[order],
-            duration=np.asarray(self.a_duration, dtype=np.float64)[order],
-            outcome=np.asarray(self.a_outcome, dtype=np.int8)[order],
-            channel=np.asarray(self.a_channel, dtype=np.int8)[order],
-            attempt=np.asarray(self.a_attempt, dtype=np.int16)[order],
+            lead=np.asarray(lead, dtype=np.int64)[order],
+            rep=np.asarray(rep, dtype=np.int32)[order],
+            start=start_a[order],
+            duration=np.asarray(duration, dtype=np.float64)[order],
+            outcome=np.asarray(outcome, dtype=np.int8)[order],
+            channel=np.asarray(channel, dtype=np.int8)[order],
+            attempt=np.asarray(attempt, dtype=np.int16)[order],
         )
 
     def backlog_samples(self) -> BacklogSamples:
