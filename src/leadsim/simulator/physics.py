@@ -111,6 +111,9 @@ class Physics:
         # The lead's local clock is only needed when some hour or weekday has odds != 1.
         self.by_clock = any(v != 1.0 for v in self.hour_odds + self.weekday_odds)
         self.age = contact.age_decay
+        # Decay constants unpacked once: contact_probability runs on every attempt.
+        self.age_floor = contact.age_decay.floor_odds if contact.age_decay else 1.0
+        self.age_half_life = contact.age_decay.half_life_minutes if contact.age_decay else 0.0
         self.speed = conv.speed_decay
         self.voicemail_share = contact.voicemail_share
         self.busy_share = contact.busy_share
@@ -125,11 +128,13 @@ class Physics:
 
     def contact_probability(self, source: int, attempt: int, age: float, hour: int, weekday: int) -> float:
         """P(reach a live person) for an attempt (see module docstring)."""
-        odds = self.base_odds[source] * self._pick(self.attempt_odds, attempt)
-        if self.age is not None:
-            floor = self.age.floor_odds
-            odds *= floor + (1.0 - floor) * 0.5 ** (age / self.age.half_life_minutes)
-        odds *= self.hour_odds[hour] * self.weekday_odds[weekday]
+        by_attempt = self.attempt_odds
+        odds = self.base_odds[source] * (by_attempt[attempt - 1] if attempt <= len(by_attempt) else by_attempt[-1])
+        if self.age_half_life:
+            floor = self.age_floor
+            odds *= floor + (1.0 - floor) * 0.5 ** (age / self.age_half_life)
+        if self.by_clock:
+            odds *= self.hour_odds[hour] * self.weekday_odds[weekday]
         return odds / (1.0 + odds)
 
     def qualify_probability(self, source: int, minutes_to_contact: float, quality: float) -> float:
