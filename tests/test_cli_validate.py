@@ -139,7 +139,7 @@ def test_yaml_syntax_error(tmp_path: Path) -> None:
          ":8: teams.0.shrinkge: Extra inputs are not permitted (got 0.1)"),
         # an unknown policy name
         ("contact:", "policy: {distribution: telepathy}\ncontact:",
-         ":9: policy.distribution: Input should be 'shared_pool' (got 'telepathy')"),
+         ":9: policy.distribution.mode: Input should be 'shared_pool', 'round_robin', 'owner_recycle' or 'incoming_call_group' (got 'telepathy')"),
     ],
 )
 def test_bad_values_name_file_path_rule_and_value(tmp_path: Path, old: str, new: str, expected: str) -> None:

@@ -393,8 +393,8 @@ def test_unquoted_times_of_day_are_strings(tmp_path: Path) -> None:
         ("headcount: 3}", "headcount: 3, shifts: [{start: '17:00', end: '08:00'}]}", "teams.0.shifts.0",
          "shift must end after it starts, got 17:00-08:00", {"start": "17:00", "end": "08:00"}),
         ("headcount: 3}", "headcount: 3, headcont: 4}", "teams.0.headcont", "Extra inputs are not permitted", 4),
-        ("teams:", "policy: {distribution: telepathy}\nteams:", "policy.distribution",
-         "Input should be 'shared_pool'", "telepathy"),
+        ("teams:", "policy: {distribution: telepathy}\nteams:", "policy.distribution.mode",
+         "Input should be 'shared_pool', 'round_robin', 'owner_recycle' or 'incoming_call_group'", "telepathy"),
     ],
 )
 def test_schema_violations_name_path_rule_and_value(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any, Callable, Sequence, TypeVar
 
 import click
@@ -115,7 +116,7 @@ def jobs_option(func: F) -> F:
 
 def _progress(total: int, label: str) -> Any:
     """A progress bar with ETA on stderr (stdout stays clean for --json)."""
-    return click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"), show_eta=True, show_pos=True)
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True, show_pos=True)
 
 
 @main.command()

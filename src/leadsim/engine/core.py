@@ -3,24 +3,29 @@
 The engine owns the lead queue and the rules; its host owns time and people.
 The host tells it what happened and asks it what to do:
 
+- :meth:`Engine.add_rep` once per rep before work starts (round-robin ownership
+  needs the roster; in a shared pool reps may also just ask);
 - :meth:`Engine.lead_arrived` when a lead is created (or an inbound caller rings);
 - :meth:`Engine.next_for` when a rep is free and wants a lead to call now;
 - :meth:`Engine.attempt_ended` when that attempt is over;
 - :meth:`Engine.caller_abandoned` when an inbound caller hung up before a rep answered;
-- :meth:`Engine.next_due_time` to learn when a waiting lead next becomes callable,
-  so an idle floor can sleep until then;
+- :meth:`Engine.next_due_time` to learn when something next becomes due, so an
+  idle floor can sleep until then;
 - :meth:`Engine.close_all` at the end (a simulation's censoring, a floor's shutdown).
 
 Time is always passed in (floor minutes). The engine never sleeps, reads a clock
 or draws a random number. Leaving leads and non-call steps are reported to the
 ``on_close`` and ``on_step`` listeners.
 
-Data structures (all operations O(log n) in pending leads):
+Who may call a lead is its *pool*: ``"*"`` (the shared pool), ``"rep:<id>"`` (an
+owner) or ``"team:<name>"`` (a team, as the incoming call group). Data
+structures, all O(log n) per operation in pending leads:
 
 - a *waiting* heap of (due time, lead id, version) for scheduled leads;
-- per source, a *ready* heap of (tier, order key, lead id, version) for due leads;
-- per source, a FIFO of live inbound callers;
-- a *deadline* heap of (time, lead id, version) for expiry and nurture.
+- per (pool, source, stage), a *ready* heap of (tier, order key, lead id, version);
+- per human owner, a heap of (-score, lead id, version) for cherry-picking;
+- per (pool, source), a FIFO of live inbound callers;
+- *deadline* (expiry, nurture) and *transfer* (recycling, hand-off) heaps.
 
 Entries are never removed from the middle of a heap: a lead carries a version,
 bumped each time it is re-queued, and popped entries with an older version are
@@ -33,9 +38,10 @@ import heapq
 from collections import deque
 from typing import Callable
 
+from leadsim.engine.cadence import callable_from, plus_calling_time
 from leadsim.engine.calendar import FloorCalendar
 from leadsim.engine.config import EngineConfig
-from leadsim.engine.priority import build_rules, rank
+from leadsim.engine.priority import Fifo, build_rules, rank
 from leadsim.engine.state import CLOSED, IN_CALL, LIVE, READY, WAITING, LeadState
 from leadsim.engine.types import (
     CALL_OUTCOMES,
@@ -49,6 +55,10 @@ from leadsim.engine.types import (
 )
 
 INF = float("inf")
+SHARED = "*"
+FIRST, FOLLOWUP = 0, 1
+
+HeapKey = tuple[str, str, int]  # (pool, source, stage)
 
 
 def _ignore(_: object) -> None:
@@ -60,7 +70,7 @@ class EngineError(RuntimeError):
 
 
 class Engine:
-    """Shared-pool lead engine with priority tiers and a call cadence.
+    """Lead engine: distribution, priority tiers and call cadence.
 
     Args:
         config: the rules.
@@ -81,27 +91,73 @@ class Engine:
         self.on_close = on_close
         self.on_step = on_step
         self._rules = build_rules(config.priority, config.new_leads_order)
-        cad = config.cadence
-        self._cad = cad
-        self._win_open, self._win_close = cad.window
-        self._full_day_window = self._win_open <= 0.0 and self._win_close >= 1440.0
-        # No window and no cap: any time is a calling time (a fast path in the hot loop).
-        self._always_callable = self._full_day_window and cad.max_per_day is None
+        self._fifo = [Fifo()]  # how a human works its own list: in order of due time
+        self._cad = config.cadence
+        self._dist = config.distribution
+        self._default_rules = self._cad.call_rules()
         self._steps: dict[int, tuple[str, ...]] = {}
-        for after, channel in cad.steps:
+        for after, channel in self._cad.steps:
             self._steps[after] = self._steps.get(after, ()) + (channel,)
         self._leads: dict[int, LeadState] = {}
         self._waiting: list[tuple[float, int, int]] = []
-        self._ready: dict[str, list[tuple[int, float, int, int]]] = {}
-        self._live: dict[str, deque[int]] = {}
-        self._deadlines: list[tuple[float, int, int]] = []
+        self._ready: dict[HeapKey, list[tuple]] = {}
+        self._scored: dict[str, list[tuple[float, int, int]]] = {}
+        self._live: dict[tuple[str, str], deque[int]] = {}
+        self._deadlines: list[tuple[float, int]] = []
+        self._transfers: list[tuple[float, int]] = []
         self._n_ready = 0  # leads in READY or LIVE state
         self._n_live = 0  # live callers waiting (a subset of _n_ready)
         self._n_ready_new = 0  # of which never attempted
-        self._all_sources: tuple[str, ...] = tuple(config.sources)
-        for name in config.sources:
-            self._ready[name] = []
-            self._live[name] = deque()
+        self._sources: tuple[str, ...] = tuple(config.sources)
+        self._reps: dict[int, RepView] = {}
+        self._human_pools: set[str] = set()
+        self._owners: dict[str, list[int]] = {}  # per source: reps that can own its leads
+        self._rr_next: dict[str, int] = {}
+        self._rep_keys: dict[int, tuple[tuple[HeapKey, ...], tuple[tuple[str, str], ...]]] = {}
+
+    # ------------------------------------------------------------------ roster
+
+    def add_rep(self, rep: RepView) -> None:
+        """Register a rep (the roster round-robin ownership deals leads over)."""
+        self._reps[rep.rep_id] = rep
+        if rep.human:
+            self._human_pools.add(f"rep:{rep.rep_id}")
+        self._owners.clear()
+        self._rep_keys.pop(rep.rep_id, None)
+
+    def _owners_for(self, source: str) -> list[int]:
+        owners = self._owners.get(source)
+        if owners is None:
+            owners = [
+                r.rep_id
+                for r in self._reps.values()
+                if (r.sources is None or source in r.sources) and (r.stages is None or "first" in r.stages)
+            ]
+            self._owners[source] = owners
+        return owners
+
+    def _next_owner(self, source: str) -> int | None:
+        owners = self._owners_for(source)
+        if not owners:
+            return None
+        i = self._rr_next.get(source, 0)
+        self._rr_next[source] = i + 1
+        return owners[i % len(owners)]
+
+    def _keys_for(self, rep: RepView) -> tuple[tuple[HeapKey, ...], tuple[tuple[str, str], ...]]:
+        keys = self._rep_keys.get(rep.rep_id)
+        if keys is None:
+            if rep.rep_id not in self._reps:
+                self._reps[rep.rep_id] = rep
+            pools = (f"rep:{rep.rep_id}", f"team:{rep.team}", SHARED)
+            sources = self._sources if rep.sources is None else tuple(s for s in self._sources if s in rep.sources)
+            stages = tuple(
+                st for st, name in ((FIRST, "first"), (FOLLOWUP, "followup")) if rep.stages is None or name in rep.stages
+            )
+            heap_keys = tuple((p, s, st) for p in pools for s in sources for st in stages)
+            live_keys = tuple((p, s) for p in pools for s in sources) if FIRST in stages else ()
+            keys = self._rep_keys[rep.rep_id] = (heap_keys, live_keys)
+        return keys
 
     # ------------------------------------------------------------------ host API
 
@@ -114,61 +170,77 @@ class Engine:
         if lead.lead_id in self._leads:
             raise EngineError(f"lead {lead.lead_id} is already open")
         state = LeadState(lead.lead_id, lead.source, lead.created_at, lead.timezone, lead.score)
+        state.give_up = lead.give_up_after
+        state.rules = self._cad.regions.get(lead.timezone, self._default_rules)
         self._leads[lead.lead_id] = state
-        if lead.source not in self._ready:
-            self._ready[lead.source] = []
-            self._live[lead.source] = deque()
-            self._all_sources = self._all_sources + (lead.source,)
+        if lead.source not in self._sources:
+            self._sources = self._sources + (lead.source,)
+            self._rep_keys.clear()
+            self._owners.clear()
         self._set_deadline(state)
+        self._place(state, live=lead.live)
         for channel in self._steps.get(0, ()):
             self._send_step(state, channel, now)
         if lead.live:
             state.state = LIVE
-            self._live[lead.source].append(lead.lead_id)
+            state.live = True
+            self._live.setdefault((state.pool, lead.source), deque()).append(lead.lead_id)
             self._n_live += 1
             self._n_ready += 1
             self._n_ready_new += 1
             return
-        self._schedule(state, max(now, lead.created_at + self._cad.spacing_before(1)))
+        self._schedule(state, callable_from(self, state, max(now, lead.created_at + self._cad.spacing_before(1))))
 
-    def next_for(self, rep: RepView, now: float) -> Dial | None:
+    def next_for(self, rep: RepView, now: float, prefer_score: bool = False) -> Dial | None:
         """The lead this rep should call now, or None if nothing is callable for it.
 
-        Live inbound callers come first; then the best ready lead over the sources
-        the rep works, by priority tier, order key and lead id.
+        Live inbound callers come first; then the best ready lead over the pools,
+        sources and stages the rep works, by priority tier, order key and lead id.
+
+        Args:
+            rep: the rep asking.
+            now: floor minute.
+            prefer_score: a human rep cherry-picking: take the best-looking (highest
+                score) lead it owns, if one is callable, instead of the next one due.
         """
         # Cheap checks first: most calls find nothing to advance and no caller waiting.
-        if (self._waiting and self._waiting[0][0] <= now) or (self._deadlines and self._deadlines[0][0] <= now):
+        if (
+            (self._waiting and self._waiting[0][0] <= now)
+            or (self._deadlines and self._deadlines[0][0] <= now)
+            or (self._transfers and self._transfers[0][0] <= now)
+        ):
             self.advance(now)
-        sources = self._all_sources if rep.sources is None else rep.sources
+        heap_keys, live_keys = self._keys_for(rep)
         if self._n_live:
-            for source in sources:
-                queue = self._live.get(source)
+            for key in live_keys:
+                queue = self._live.get(key)
                 while queue:
                     lead = self._leads.get(queue.popleft())
                     if lead is not None and lead.state == LIVE:
-                        return self._hand_out(lead, True, now)
+                        return self._hand_out(lead, rep, True, now)
         if not self._n_ready:
             return None
+        if prefer_score:
+            dial = self._cherry_pick(rep, heap_keys, now)
+            if dial is not None:
+                return dial
+        ready = self._ready
         while True:
-            best_source = None
+            best_key = None
             best_entry = None
-            for source in sources:
-                heap = self._ready.get(source)
+            for key in heap_keys:
+                heap = ready.get(key)
                 if not heap:
                     continue
                 entry = self._clean_top(heap)
                 if entry is not None and (best_entry is None or entry < best_entry):
-                    best_entry, best_source = entry, source
+                    best_entry, best_key = entry, key
             if best_entry is None:
                 return None
-            heapq.heappop(self._ready[best_source])  # type: ignore[index]
-            lead = self._leads[best_entry[2]]
-            if self._always_callable or self._callable_from(lead, now) <= now:
-                return self._hand_out(lead, False, now)
-            # The window closed or the day's cap filled while it waited: re-schedule.
-            self._unready(lead)
-            self._schedule(lead, self._callable_from(lead, now))
+            heapq.heappop(ready[best_key])  # type: ignore[index]
+            dial = self._try_hand_out(self._leads[best_entry[2]], rep, now)
+            if dial is not None:
+                return dial
 
     def attempt_ended(self, result: AttemptResult) -> None:
         """Record the outcome of an attempt handed out by :meth:`next_for`.
@@ -179,26 +251,43 @@ class Engine:
         lead = self._leads.get(result.lead_id)
         if lead is None or lead.state != IN_CALL:
             raise EngineError(f"lead {result.lead_id} is not in a call")
-        if result.outcome not in CALL_OUTCOMES:
-            raise EngineError(f"unknown outcome {result.outcome!r}; expected one of {sorted(CALL_OUTCOMES)}")
+        outcome = result.outcome
+        if outcome not in CALL_OUTCOMES:
+            raise EngineError(f"unknown outcome {outcome!r}; expected one of {sorted(CALL_OUTCOMES)}")
         now = result.ended_at
-        lead.last_outcome = result.outcome
-        if result.outcome in REACHED:
-            self._close(lead, "converted" if result.outcome == "converted" else "contacted", now)
+        lead.last_outcome = outcome
+        lead.live = False
+        if outcome in REACHED:
+            self._close(lead, "converted" if outcome == "converted" else "contacted", now)
             return
-        if result.outcome == "bad_number":
+        if outcome == "bad_number":
             self._close(lead, "bad_number", now)
             return
-        for channel in self._steps.get(lead.attempts, ()):
-            self._send_step(lead, channel, now)
-        if lead.attempts >= self._cad.call_target:
+        rule = self._cad.outcomes.get(outcome)
+        if rule is not None and rule.stop:
+            self._close(lead, "stopped", now)
+            return
+        counts = rule is None or rule.counts
+        if counts:
+            lead.counted += 1
+            for channel in self._steps.get(lead.counted, ()):
+                self._send_step(lead, channel, now)
+        if lead.counted >= self._cad.call_target:
             self._close(lead, "exhausted", now)
+            return
+        if lead.give_up is not None and lead.pool in self._human_pools and lead.owner_attempts >= lead.give_up:
+            self._close(lead, "dropped", now)
             return
         if lead.deadline <= now:
             self._close(lead, lead.deadline_status, lead.deadline)
             return
-        earliest = now + self._cad.spacing_before(lead.attempts + 1)
-        self._schedule(lead, self._callable_from(lead, earliest))
+        self._maybe_recycle_by_attempts(lead)
+        if rule is not None and rule.retry_minutes is not None:
+            earliest = now + rule.retry_minutes
+        else:
+            spacing = self._cad.spacing_before(lead.counted + 1)
+            earliest = plus_calling_time(self, lead, now, spacing) if self._cad.spacing_in_calling_time else now + spacing
+        self._schedule(lead, callable_from(self, lead, earliest))
 
     def caller_abandoned(self, lead_id: int, now: float) -> bool:
         """An inbound caller hung up unanswered: the lead becomes a callback.
@@ -211,33 +300,44 @@ class Engine:
             return False
         self._unready(lead)
         lead.callback = True
+        lead.live = False
+        if self._dist.owned:
+            self._own(lead, self._next_owner(lead.source))
         earliest = now + self._cad.callback_delay
-        self._schedule(lead, self._callable_from(lead, earliest))
+        self._schedule(lead, callable_from(self, lead, earliest))
         return True
 
     def next_due_time(self) -> float | None:
-        """Earliest floor minute at which a waiting lead becomes due or a deadline falls."""
+        """Earliest floor minute at which a waiting lead becomes due, or a deadline or transfer falls."""
         while self._waiting:
             due, lead_id, version = self._waiting[0]
             lead = self._leads.get(lead_id)
             if lead is not None and lead.version == version and lead.state == WAITING:
                 break
             heapq.heappop(self._waiting)
-        t_wait = self._waiting[0][0] if self._waiting else INF
-        t_dead = self._deadlines[0][0] if self._deadlines else INF
-        t = min(t_wait, t_dead)
+        t = self._waiting[0][0] if self._waiting else INF
+        if self._deadlines and self._deadlines[0][0] < t:
+            t = self._deadlines[0][0]
+        if self._transfers and self._transfers[0][0] < t:
+            t = self._transfers[0][0]
         return None if t == INF else t
 
     def advance(self, now: float) -> None:
-        """Apply everything due by ``now``: deadlines first, then make due leads ready."""
+        """Apply everything due by ``now``: deadlines, then pool transfers, then due leads."""
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now:
-            at, lead_id, version = heapq.heappop(deadlines)
+            at, lead_id = heapq.heappop(deadlines)
             lead = self._leads.get(lead_id)
             if lead is None or lead.state == IN_CALL:
                 continue  # closed already, or decided when the call ends
             self._unready(lead)
             self._close(lead, lead.deadline_status, at)
+        transfers = self._transfers
+        while transfers and transfers[0][0] <= now:
+            at, lead_id = heapq.heappop(transfers)
+            lead = self._leads.get(lead_id)
+            if lead is not None and lead.transfer_at == at:
+                self._transfer(lead)
         waiting = self._waiting
         while waiting and waiting[0][0] <= now:
             due, lead_id, version = heapq.heappop(waiting)
@@ -270,6 +370,48 @@ class Engine:
         """The engine's record of an open lead (read only), or None."""
         return self._leads.get(lead_id)
 
+    # ------------------------------------------------------------------ distribution
+
+    def _place(self, lead: LeadState, live: bool) -> None:
+        """Decide a new lead's pool (and owner, and later transfer)."""
+        dist = self._dist
+        if dist.mode == "incoming_call_group" and lead.source in dist.inbound_sources:
+            lead.pool = f"team:{dist.group}"
+            self._plan_transfer(lead, lead.created_at + dist.group_minutes, f"team:{dist.handoff}" if dist.handoff else SHARED)
+        elif dist.owned and not live:
+            # A live caller is answered by whoever is free; ownership comes with a callback.
+            self._own(lead, self._next_owner(lead.source))
+
+    def _own(self, lead: LeadState, owner: int | None) -> None:
+        if owner is None:
+            return
+        lead.owner = owner
+        lead.owner_attempts = 0
+        lead.pool = f"rep:{owner}"
+        if self._dist.mode == "owner_recycle" and self._dist.recycle_after_minutes is not None:
+            self._plan_transfer(lead, lead.created_at + self._dist.recycle_after_minutes, SHARED)
+
+    def _plan_transfer(self, lead: LeadState, at: float, to: str) -> None:
+        lead.transfer_at, lead.transfer_to = at, to
+        heapq.heappush(self._transfers, (at, lead.lead_id))
+
+    def _maybe_recycle_by_attempts(self, lead: LeadState) -> None:
+        limit = self._dist.recycle_after_attempts
+        if self._dist.mode == "owner_recycle" and limit is not None and lead.owner is not None and lead.owner_attempts >= limit:
+            lead.transfer_at = INF
+            lead.owner, lead.pool = None, SHARED
+
+    def _transfer(self, lead: LeadState) -> None:
+        """Move a lead to its planned pool (recycling, or the incoming call group's hand-off)."""
+        was_ready = lead.state == READY
+        if was_ready:
+            self._unready(lead)
+        lead.pool, lead.transfer_at = lead.transfer_to, INF
+        if not lead.pool.startswith("rep:"):
+            lead.owner = None
+        if was_ready:
+            self._make_ready(lead)
+
     # ------------------------------------------------------------------ internals
 
     def _set_deadline(self, lead: LeadState) -> None:
@@ -281,25 +423,7 @@ class Engine:
             candidates.append((lead.created_at + self._cad.nurture_minutes, "nurture"))
         if candidates:
             lead.deadline, lead.deadline_status = min(candidates)
-            heapq.heappush(self._deadlines, (lead.deadline, lead.lead_id, 0))
-
-    def _callable_from(self, lead: LeadState, t: float) -> float:
-        """Earliest time >= t the lead may be called: calling window and daily cap."""
-        if self._always_callable:
-            return t
-        cal = self.calendar
-        zone = lead.timezone if self._cad.window_in_lead_time else cal.timezone
-        cap = self._cad.max_per_day
-        for _ in range(8):  # window and cap interact only across a day boundary
-            if not self._full_day_window:
-                t = cal.next_open(t, zone, self._win_open, self._win_close)
-            if cap is None:
-                return t
-            day = int(cal.local(t, lead.timezone) // 1440.0)
-            if day != lead.day or lead.day_count < cap:
-                return t
-            t = cal.next_local_midnight(t, lead.timezone)
-        return t
+            heapq.heappush(self._deadlines, (lead.deadline, lead.lead_id))
 
     def _schedule(self, lead: LeadState, due: float) -> None:
         lead.version += 1
@@ -310,8 +434,15 @@ class Engine:
     def _make_ready(self, lead: LeadState) -> None:
         lead.version += 1
         lead.state = READY
-        tier, key = rank(self._rules, lead)
-        heapq.heappush(self._ready[lead.source], (tier, key, lead.lead_id, lead.version))
+        human = lead.pool in self._human_pools
+        tier, key = rank(self._fifo if human else self._rules, lead)
+        heap_key = (lead.pool, lead.source, FIRST if lead.attempts == 0 else FOLLOWUP)
+        heap = self._ready.get(heap_key)
+        if heap is None:
+            heap = self._ready[heap_key] = []
+        heapq.heappush(heap, (tier, key, lead.lead_id, lead.version))
+        if human:
+            heapq.heappush(self._scored.setdefault(lead.pool, []), (-lead.score, lead.lead_id, lead.version))
         self._n_ready += 1
         if lead.attempts == 0:
             self._n_ready_new += 1
@@ -326,7 +457,7 @@ class Engine:
                 self._n_ready_new -= 1
         lead.version += 1
 
-    def _clean_top(self, heap: list[tuple[int, float, int, int]]) -> tuple[int, float, int, int] | None:
+    def _clean_top(self, heap: list[tuple]) -> tuple | None:
         leads = self._leads
         while heap:
             entry = heap[0]
@@ -336,16 +467,49 @@ class Engine:
             heapq.heappop(heap)
         return None
 
-    def _hand_out(self, lead: LeadState, live: bool, now: float) -> Dial:
+    def _cherry_pick(self, rep: RepView, heap_keys: tuple[HeapKey, ...], now: float) -> Dial | None:
+        heap = self._scored.get(f"rep:{rep.rep_id}")
+        leads = self._leads
+        while heap:
+            _, lead_id, version = heap[0]
+            lead = leads.get(lead_id)
+            if lead is None or lead.version != version or lead.state != READY:
+                heapq.heappop(heap)
+                continue
+            if (lead.pool, lead.source, FIRST if lead.attempts == 0 else FOLLOWUP) not in heap_keys:
+                return None  # a stage this rep does not work: fall back to the due order
+            heapq.heappop(heap)
+            dial = self._try_hand_out(lead, rep, now)
+            if dial is not None:
+                return dial
+        return None
+
+    def _try_hand_out(self, lead: LeadState, rep: RepView, now: float) -> Dial | None:
+        """Hand a popped ready lead out, or re-schedule it if it may not be called now."""
+        if lead.rules.always or callable_from(self, lead, now) <= now:
+            return self._hand_out(lead, rep, lead.live, now)
+        # The window closed or a cap filled while it waited: re-schedule.
+        self._unready(lead)
+        self._schedule(lead, callable_from(self, lead, now))
+        return None
+
+    def _hand_out(self, lead: LeadState, rep: RepView, live: bool, now: float) -> Dial:
         self._unready(lead)
         callback = lead.callback
         lead.state = IN_CALL
         lead.attempts += 1
-        if self._cad.max_per_day is not None:
+        if lead.owner == rep.rep_id:
+            lead.owner_attempts += 1
+        rules = lead.rules
+        if rules.max_per_day is not None:
             day = int(self.calendar.local(now, lead.timezone) // 1440.0)
             if day != lead.day:
                 lead.day, lead.day_count = day, 0
             lead.day_count += 1
+        if rules.max_per_24h is not None:
+            recent = lead.recent if lead.recent is not None else []
+            recent.append(now)
+            lead.recent = recent[-rules.max_per_24h :]
         lead.callback = False  # a returned call is an ordinary follow-up afterwards
         return Dial(
             lead_id=lead.lead_id,

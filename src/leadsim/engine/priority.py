@@ -28,8 +28,8 @@ class PriorityRule(Protocol):
     def matches(self, lead: LeadState) -> bool:
         """True if the lead belongs to this rule's tier."""
 
-    def order_key(self, lead: LeadState) -> float:
-        """Order inside the tier: smaller is called first."""
+    def order_key(self, lead: LeadState) -> float | tuple:
+        """Order inside the tier: smaller is called first (all keys of one rule comparable)."""
 
 
 class Callbacks:
@@ -45,7 +45,7 @@ class Callbacks:
 
 
 class NewLeads:
-    """Leads never attempted; oldest first (FIFO) or newest first (speed to lead)."""
+    """Leads never attempted; ``order``: oldest_first (FIFO) or newest_first (speed to lead)."""
 
     name = "new_leads"
 
@@ -62,38 +62,102 @@ class NewLeads:
 
 
 class DueFollowups:
-    """Leads already attempted whose next attempt is due, longest overdue first."""
+    """Leads already attempted; ``by``: overdue (longest overdue first) or attempt_number
+    (fewest attempts first, then longest overdue)."""
 
     name = "due_followups"
 
+    def __init__(self, by: str = "overdue") -> None:
+        if by not in ("overdue", "attempt_number"):
+            raise ValueError(f"due_followups by must be overdue or attempt_number, got {by!r}")
+        self._by_attempt = by == "attempt_number"
+
     def matches(self, lead: LeadState) -> bool:
         return lead.attempts > 0
+
+    def order_key(self, lead: LeadState) -> float | tuple[int, float]:
+        return (lead.attempts, lead.due) if self._by_attempt else lead.due
+
+
+class SourceWeights:
+    """Every lead, heavier sources first; ``aging_per_hour`` adds weight per hour overdue so
+    nothing starves. Key: -(weight - aging * due / 60), which orders as weight + aging x hours
+    waited at any common "now" (so the key can be fixed when the lead becomes due)."""
+
+    name = "source_weights"
+
+    def __init__(self, weights: dict[str, float] | None = None, default: float = 1.0, aging_per_hour: float = 0.0) -> None:
+        self._weights = dict(weights or {})
+        self._default = float(default)
+        self._aging = float(aging_per_hour)
+
+    def matches(self, lead: LeadState) -> bool:
+        return True
+
+    def order_key(self, lead: LeadState) -> float:
+        weight = self._weights.get(lead.source, self._default)
+        return -(weight - self._aging * lead.due / 60.0)
+
+
+class LeadScore:
+    """Every lead, highest lead score first, with the same optional aging boost."""
+
+    name = "lead_score"
+
+    def __init__(self, aging_per_hour: float = 0.0) -> None:
+        self._aging = float(aging_per_hour)
+
+    def matches(self, lead: LeadState) -> bool:
+        return True
+
+    def order_key(self, lead: LeadState) -> float:
+        return -(lead.score - self._aging * lead.due / 60.0)
+
+
+class Fifo:
+    """Every lead, in order of due time (what a person working a list does)."""
+
+    name = "fifo"
+
+    def matches(self, lead: LeadState) -> bool:
+        return True
 
     def order_key(self, lead: LeadState) -> float:
         return lead.due
 
 
-#: Rule constructors by name; each takes the policy's ``new_leads_order``.
-RULES: dict[str, Callable[[str], PriorityRule]] = {
-    "callbacks": lambda order: Callbacks(),
-    "new_leads": lambda order: NewLeads(order),
-    "due_followups": lambda order: DueFollowups(),
+#: Rule classes by name; parameters come from the scenario ({name: {param: value}}).
+RULES: dict[str, Callable[..., PriorityRule]] = {
+    "callbacks": Callbacks,
+    "new_leads": NewLeads,
+    "due_followups": DueFollowups,
+    "source_weights": SourceWeights,
+    "lead_score": LeadScore,
+    "fifo": Fifo,
 }
 
 
-def build_rules(names: tuple[str, ...], new_leads_order: str = "oldest_first") -> list[PriorityRule]:
-    """Instantiate the named rules in order.
+def build_rules(specs: tuple[tuple[str, dict], ...], new_leads_order: str = "oldest_first") -> list[PriorityRule]:
+    """Instantiate the rules from (name, parameters) pairs, in order.
 
     Raises:
-        ValueError: on an unknown rule name.
+        ValueError: on an unknown rule name or parameter.
     """
-    unknown = [n for n in names if n not in RULES]
-    if unknown:
-        raise ValueError(f"unknown priority rule(s) {unknown}; known rules are {sorted(RULES)}")
-    return [RULES[n](new_leads_order) for n in names]
+    rules: list[PriorityRule] = []
+    for name, params in specs:
+        if name not in RULES:
+            raise ValueError(f"unknown priority rule {name!r}; known rules are {sorted(RULES)}")
+        kwargs = dict(params)
+        if name == "new_leads":
+            kwargs.setdefault("order", new_leads_order)
+        try:
+            rules.append(RULES[name](**kwargs))
+        except TypeError as exc:
+            raise ValueError(f"priority rule {name!r}: bad parameters {params}: {exc}") from None
+    return rules
 
 
-def rank(rules: list[PriorityRule], lead: LeadState) -> tuple[int, float]:
+def rank(rules: list[PriorityRule], lead: LeadState) -> tuple[int, float | tuple]:
     """(tier, order key) of a lead under the rules."""
     for tier, rule in enumerate(rules):
         if rule.matches(lead):

@@ -16,7 +16,8 @@ class LeadState:
     Priority rules read these attributes (and must not change them):
     ``lead_id``, ``source``, ``created_at``, ``timezone``, ``score``, ``attempts``
     (attempts made so far), ``callback`` (a missed inbound call to return),
-    ``due`` (floor minute it became or becomes callable), ``last_outcome``.
+    ``due`` (floor minute it became or becomes callable), ``last_outcome``, ``owner``
+    (the owning rep's id, or None), ``pool``.
     """
 
     __slots__ = (
@@ -36,6 +37,16 @@ class LeadState:
         "steps_sent",
         "deadline",
         "deadline_status",
+        "pool",
+        "owner",
+        "counted",
+        "owner_attempts",
+        "give_up",
+        "recent",
+        "rules",
+        "transfer_at",
+        "transfer_to",
+        "live",
     )
 
     def __init__(self, lead_id: int, source: str, created_at: float, timezone: str, score: float) -> None:
@@ -57,3 +68,14 @@ class LeadState:
         self.steps_sent: tuple[float, ...] = ()
         self.deadline = float("inf")
         self.deadline_status = ""
+        # Who may call it: "*" (shared pool), "rep:<id>" (an owner) or "team:<name>".
+        self.pool = "*"
+        self.owner: int | None = None  # the owning rep, if any
+        self.counted = 0  # attempts that count toward the call target
+        self.owner_attempts = 0  # attempts by the current owner (for recycling)
+        self.give_up: int | None = None  # a human owner stops after this many calls
+        self.recent: list[float] | None = None  # attempt starts, for a rolling 24 h cap
+        self.rules = None  # the CallRules that apply (default or the lead's region)
+        self.transfer_at = float("inf")  # when the lead moves to another pool
+        self.transfer_to = ""
+        self.live = False

@@ -31,6 +31,8 @@ CLOSE_STATUSES: tuple[str, ...] = (
     "nurture",
     "bad_number",
     "censored",
+    "stopped",  # an outcome rule stopped the cadence
+    "dropped",  # a human owner gave up before the call target
 )
 
 
@@ -45,6 +47,8 @@ class NewLead:
         timezone: the lead's IANA zone (its calling window is read in it).
         score: a lead score the priority rules may use (higher is better).
         live: True for an inbound caller waiting on the line.
+        give_up_after: if a human rep owns the lead, the number of calls after which it
+            gives up (drawn by the host, who owns randomness); ignored otherwise.
     """
 
     lead_id: int
@@ -53,6 +57,7 @@ class NewLead:
     timezone: str
     score: float = 0.0
     live: bool = False
+    give_up_after: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +68,15 @@ class RepView:
         rep_id: the rep's id.
         team: the rep's team name.
         sources: the sources the rep works, or None for all.
+        stages: "first" and/or "followup": which attempts the rep makes (None: both).
+        human: the rep behaves as a person does (owns leads, works them in due order).
     """
 
     rep_id: int
     team: str
     sources: frozenset[str] | None = None
+    stages: frozenset[str] | None = None
+    human: bool = False
 
 
 class Dial(NamedTuple):

@@ -252,6 +252,8 @@ def _line_of(node: yaml.Node | None, loc: Loc, missing: bool = False) -> int | N
         elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int) \
                 and segment < len(node.value):
             node = node.value[segment]
+        elif isinstance(node, yaml.ScalarNode):
+            break  # a shorthand scalar (distribution: round_robin) stands for its fields
         else:
             return None
     return None if node is None else node.start_mark.line + 1
@@ -278,9 +280,19 @@ def _split_union(error: dict[str, Any], data: Any) -> tuple[Loc, str | None, Loc
         if not _navigable(data, segment):
             if i == len(loc) - 1 and error["type"] == "missing":
                 break
+            if _field_name(segment):
+                break  # a model field under a value that a before-validator reshaped
             return loc[:i], str(segment), loc[i + 1:]
         data = data[segment]
     return loc, None, ()
+
+
+_TYPE_TAGS = {"int", "str", "float", "bool", "none", "list", "dict", "tuple", "set"}
+
+
+def _field_name(segment: Any) -> bool:
+    """True for a snake_case field name (union tags are class names, literal[...] or type names)."""
+    return isinstance(segment, str) and segment.isidentifier() and segment.islower() and segment not in _TYPE_TAGS
 
 
 #: Error types saying the value has the wrong form for a union member at all.

@@ -249,6 +249,11 @@ class Source(Strict):
     patience_seconds: Positive = Field(
         45, description="How long an inbound caller waits for a rep (inbound_call only)."
     )
+    inbound: bool | None = Field(
+        None,
+        description="Whether leads of this source are inbound (the incoming call group owns "
+        "them); default: true for inbound_call sources.",
+    )
     value_per_conversion: NonNegative = Field(0, description="Revenue per converted lead.")
     cost_per_lead: NonNegative = Field(0, description="Acquisition cost per lead.")
 
@@ -351,6 +356,51 @@ class HandleTimes(Strict):
     )
 
 
+class GiveUp(Strict):
+    """How many calls a rep makes before giving up on a lead: a distribution over counts."""
+
+    fixed: int | None = Field(None, ge=1, description="Always this many calls.")
+    choices: dict[int, Positive] | None = Field(
+        None, description="Weights over call counts, e.g. {2: 0.3, 3: 0.5, 4: 0.2}."
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "GiveUp":
+        if (self.fixed is None) == (self.choices is None):
+            raise ValueError("give exactly one of fixed or choices")
+        if self.choices is not None and any(k < 1 for k in self.choices):
+            raise ValueError(f"call counts must be >= 1, got {sorted(self.choices)}")
+        return self
+
+
+class HumanRules(Strict):
+    """What salespeople do unaided (the field's numbers: most give up by the 3rd call)."""
+
+    gives_up_after: GiveUp = Field(
+        default_factory=lambda: GiveUp(choices={1: 0.25, 2: 0.25, 3: 0.35, 4: 0.1, 6: 0.05}),
+        description="Calls a rep makes on a lead before dropping it (drawn per lead). The "
+        "default puts about half of leads at no second call and most at 3 or fewer.",
+    )
+    cherry_pick: float = Field(
+        0.3, ge=0.0, le=1.0,
+        description="Chance that a free rep calls the best-looking (highest quality) lead it "
+        "owns instead of the next one due.",
+    )
+
+
+class HumanBehaviour(Strict):
+    """A team that behaves as people do without an engine.
+
+    Reps own the leads routed to their team (round-robin, no cover when away), work
+    their own list in order of due time (new leads get no priority: they are called
+    when the rep is free), give up after a drawn number of calls, and sometimes
+    cherry-pick the best-looking lead. The cadence's windows, caps and spacing still
+    apply (the dialer enforces them).
+    """
+
+    human: HumanRules = Field(default_factory=HumanRules)
+
+
 class Team(Strict):
     """A team of reps: headcount, shifts, handle times, skill and what it works."""
 
@@ -368,8 +418,17 @@ class Team(Strict):
     sources: list[str] | None = Field(
         None, description="Sources this team works; default: all sources."
     )
-    behaviour: Literal["engine"] = Field(
-        "engine", description="How reps choose work: 'engine' follows the engine's policy."
+    stages: list[Literal["first", "followup"]] = Field(
+        default_factory=lambda: ["first", "followup"],
+        description="Which attempts the team makes: 'first' (never-attempted leads, live "
+        "callers and callbacks) and/or 'followup' (later attempts).",
+        min_length=1,
+    )
+    behaviour: Literal["engine"] | HumanBehaviour = Field(
+        "engine",
+        description="How reps choose work: 'engine' follows the engine's policy; "
+        "{human: {...}} behaves as salespeople do without one (owns its leads, gives up "
+        "early, cherry-picks).",
     )
 
 
@@ -485,6 +544,26 @@ class Step(Strict):
     channel: Literal["email", "sms"] = Field(description="Channel of the step.")
 
 
+class OutcomeRule(Strict):
+    """What an attempt's outcome does to the cadence (as dialers' per-status recycle rules)."""
+
+    retry_minutes: NonNegative | None = Field(
+        None, description="Retry after this many minutes instead of the spacing schedule."
+    )
+    counts: bool = Field(True, description="Whether the attempt counts toward the call target.")
+    stop: bool = Field(False, description="End the lead's cadence (status 'stopped').")
+
+
+class RegionRules(Strict):
+    """Overrides for leads in one time zone (a state's or country's calling rules)."""
+
+    calling_window: "CallingWindow | None" = Field(None, description="The window for these leads.")
+    max_attempts_per_day: int | None = Field(None, ge=1, description="Daily cap for these leads.")
+    max_attempts_per_24h: int | None = Field(
+        None, ge=1, description="Rolling 24-hour cap for these leads."
+    )
+
+
 class Cadence(Strict):
     """How often, how far apart and when a lead is called."""
 
@@ -498,6 +577,24 @@ class Cadence(Strict):
     max_attempts_per_day: int | None = Field(
         None, ge=1, description="Cap on attempts per lead per local day."
     )
+    max_attempts_per_24h: int | None = Field(
+        None, ge=1, description="Cap on attempts per lead in any rolling 24 hours."
+    )
+    spacing_in: Literal["wall_clock", "calling_time"] = Field(
+        "wall_clock",
+        description="Count spacing in wall-clock minutes, or only in minutes inside the lead's "
+        "calling window (the overnight gap does not count).",
+    )
+    outcomes: dict[Literal["no_answer", "voicemail", "busy"], OutcomeRule] = Field(
+        default_factory=dict,
+        description="Per-outcome rules, e.g. {busy: {retry_minutes: 15, counts: false}}. "
+        "Reached leads and bad numbers always end the cadence.",
+    )
+    regions: dict[str, RegionRules] = Field(
+        default_factory=dict,
+        description="Overrides by the lead's time zone, e.g. {America/New_York: "
+        "{max_attempts_per_24h: 3}}.",
+    )
     steps: list[Step] = Field(default_factory=list, description="Email/SMS steps.")
     nurture_after_days: Positive | None = Field(
         None, description="An open lead is handed to nurture this many days after creation."
@@ -506,32 +603,119 @@ class Cadence(Strict):
         0, description="Delay before a missed inbound call is due as a callback."
     )
 
+    @field_validator("regions")
+    @classmethod
+    def _region_zones(cls, value: dict[str, "RegionRules"]) -> dict[str, "RegionRules"]:
+        for zone in value:
+            check_timezone(zone)
+        return value
 
-PriorityName = Literal["callbacks", "new_leads", "due_followups"]
+
+PriorityName = Literal[
+    "callbacks", "new_leads", "due_followups", "source_weights", "lead_score", "fifo"
+]
+PriorityRuleSpec = Union[PriorityName, dict[PriorityName, dict[str, Union[str, float, dict[str, float]]]]]
+
+
+#: Parameters each priority rule takes, with their allowed values (empty: any number/mapping).
+_RULE_PARAMS: dict[str, dict[str, tuple]] = {
+    "callbacks": {},
+    "new_leads": {"order": ("oldest_first", "newest_first")},
+    "due_followups": {"by": ("overdue", "attempt_number")},
+    "source_weights": {"weights": (), "default": (), "aging_per_hour": ()},
+    "lead_score": {"aging_per_hour": ()},
+    "fifo": {},
+}
+
+
+class Distribution(Strict):
+    """Who may call which lead."""
+
+    mode: Literal["shared_pool", "round_robin", "owner_recycle", "incoming_call_group"] = Field(
+        "shared_pool",
+        description="shared_pool: every eligible rep pulls the best due lead; round_robin: each "
+        "new lead is owned by the next rep in turn and only its owner calls it; owner_recycle: "
+        "round-robin ownership, recycled to the shared pool after recycle_after_days or "
+        "recycle_after_attempts without conversion; incoming_call_group: the group team owns "
+        "inbound leads for group_days, then they pass to the handoff team.",
+    )
+    recycle_after_days: Positive | None = Field(
+        None, description="owner_recycle: days after creation at which an open lead is recycled."
+    )
+    recycle_after_attempts: int | None = Field(
+        None, ge=1, description="owner_recycle: owner attempts after which a lead is recycled."
+    )
+    group: str | None = Field(None, description="incoming_call_group: the senior closers' team.")
+    group_days: Positive = Field(14, description="incoming_call_group: days the group owns a lead.")
+    handoff: str | None = Field(
+        None, description="incoming_call_group: the team that gets the lead afterwards (default: any team)."
+    )
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> "Distribution":
+        if self.mode == "owner_recycle" and self.recycle_after_days is None and self.recycle_after_attempts is None:
+            raise ValueError("owner_recycle needs recycle_after_days or recycle_after_attempts")
+        if self.mode == "incoming_call_group" and not self.group:
+            raise ValueError("incoming_call_group needs the name of the group team in 'group'")
+        return self
 
 
 class Policy(Strict):
     """The engine's rules: how leads are distributed, ranked and paced."""
 
-    distribution: Literal["shared_pool"] = Field(
-        "shared_pool", description="shared_pool: every eligible rep pulls the best due lead."
+    distribution: Distribution = Field(
+        default_factory=Distribution,
+        description="Distribution mode and its parameters; a bare mode name is accepted "
+        "(distribution: round_robin).",
     )
-    priority: list[PriorityName] = Field(
+    priority: list[PriorityRuleSpec] = Field(
         default_factory=lambda: ["callbacks", "new_leads", "due_followups"],
-        description="Priority tiers in order; a lead is in the first tier it matches.",
+        description="Priority rules in order; a lead is in the tier of the first rule it "
+        "matches. A rule is a name or {name: {parameters}} (see docs/policies.md).",
         min_length=1,
     )
     new_leads_order: Literal["oldest_first", "newest_first"] = Field(
-        "oldest_first", description="Order within the new-leads tier."
+        "oldest_first", description="Default order of the new_leads rule."
     )
     cadence: Cadence = Field(default_factory=Cadence)
 
+    @field_validator("distribution", mode="before")
+    @classmethod
+    def _bare_mode(cls, value: object) -> object:
+        return {"mode": value} if isinstance(value, str) else value
+
     @field_validator("priority")
     @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError(f"priority tiers must not repeat, got {value}")
+    def _unique(cls, value: list) -> list:
+        names = [r if isinstance(r, str) else next(iter(r), "") for r in value]
+        for rule in value:
+            if isinstance(rule, dict) and len(rule) != 1:
+                raise ValueError(f"a parametrised rule is a mapping with one name, got {rule}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"priority rules must not repeat, got {names}")
         return value
+
+    @field_validator("priority")
+    @classmethod
+    def _rule_params(cls, value: list) -> list:
+        for rule in value:
+            if isinstance(rule, str):
+                continue
+            name, params = next(iter(rule.items()))
+            allowed = _RULE_PARAMS[name]
+            unknown = sorted(set(params) - set(allowed))
+            if unknown:
+                raise ValueError(f"priority rule {name!r} has no parameter(s) {unknown}; it takes {sorted(allowed)}")
+            for key, choices in allowed.items():
+                if key in params and choices and params[key] not in choices:
+                    raise ValueError(f"priority rule {name!r}: {key} must be one of {choices}, got {params[key]!r}")
+            if "aging_per_hour" in params and (not isinstance(params["aging_per_hour"], (int, float)) or params["aging_per_hour"] < 0):
+                raise ValueError(f"priority rule {name!r}: aging_per_hour must be a number >= 0, got {params['aging_per_hour']!r}")
+        return value
+
+    def rule_specs(self) -> list[tuple[str, dict]]:
+        """The priority rules as (name, parameters) pairs."""
+        return [(r, {}) if isinstance(r, str) else next(iter(r.items())) for r in self.priority]
 
 
 class Economics(Strict):
@@ -581,11 +765,25 @@ class Scenario(Strict):
                 raise ValueError(f"{section} needs a value for every source; missing {missing}")
             if extra:
                 raise ValueError(f"{section} names unknown sources {extra}; sources are {names}")
+        dist = self.policy.distribution
+        humans = [t.name for t in self.teams if t.behaviour != "engine"]
+        if humans and dist.mode not in ("round_robin", "owner_recycle"):
+            raise ValueError(
+                f"teams {humans} behave as humans, who own their leads: policy.distribution must be "
+                f"round_robin or owner_recycle, got {dist.mode!r}"
+            )
+        for role, team_name in (("group", dist.group), ("handoff", dist.handoff)):
+            if team_name is not None and team_name not in teams:
+                raise ValueError(f"policy.distribution.{role} names unknown team {team_name!r}; teams are {teams}")
         for team in self.teams:
             for src in team.sources or []:
                 if src not in known:
                     raise ValueError(f"team {team.name!r} works unknown source {src!r}; sources are {names}")
         return self
+
+    def is_inbound(self, source: Source) -> bool:
+        """Whether a source's leads count as inbound."""
+        return source.inbound if source.inbound is not None else source.kind == "inbound_call"
 
     def source_index(self) -> dict[str, int]:
         """Map source name to its position in ``sources``."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Generator
 
+import numpy as np
 import simpy
 
 from leadsim.engine import AttemptResult, Engine, LeadClosed, NewLead, RepView, StepSent
@@ -28,15 +29,29 @@ INF = float("inf")
 class Rep:
     """A rep on the floor: identity, schedule and the event it sleeps on when idle."""
 
-    __slots__ = ("rep_id", "team", "view", "schedule", "wake", "shift_end")
+    __slots__ = ("rep_id", "team", "view", "schedule", "wake", "shift_end", "cherry_pick", "rng")
 
-    def __init__(self, rep_id: int, team: int, view: RepView, schedule: RepSchedule) -> None:
+    def __init__(
+        self,
+        rep_id: int,
+        team: int,
+        view: RepView,
+        schedule: RepSchedule,
+        cherry_pick: float = 0.0,
+        rng: np.random.Generator | None = None,
+    ) -> None:
         self.rep_id = rep_id
         self.team = team
         self.view = view
         self.schedule = schedule
         self.wake: simpy.Event | None = None
         self.shift_end = 0.0
+        self.cherry_pick = cherry_pick  # chance a (human) rep picks its best-looking lead
+        self.rng = rng  # the rep's own behaviour stream
+
+    def wants_best_looking(self) -> bool:
+        """Whether this time the rep cherry-picks (a draw from its own stream)."""
+        return self.cherry_pick > 0.0 and self.rng is not None and self.rng.random() < self.cherry_pick
 
 
 class Floor:
@@ -125,7 +140,7 @@ class Floor:
             rep.shift_end = end
             env.timeout(end - env.now).callbacks.append(lambda _ev, r=rep: self._off_shift(r))
             while env.now < end:
-                dial = engine.next_for(rep.view, env.now)
+                dial = engine.next_for(rep.view, env.now, rep.cherry_pick > 0.0 and rep.wants_best_looking())
                 if dial is None:
                     rep.wake = env.event()
                     self.idle[rep.rep_id] = rep
@@ -170,7 +185,7 @@ class Floor:
                 break
             if rep.shift_end <= now:
                 continue  # its off-shift callback at this same instant has not run yet
-            dial = engine.next_for(rep.view, now)
+            dial = engine.next_for(rep.view, now, rep.cherry_pick > 0.0 and rep.wants_best_looking())
             if dial is not None:
                 del self.idle[rep.rep_id]
                 rep.wake.succeed(dial)  # type: ignore[union-attr]

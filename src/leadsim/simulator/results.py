@@ -24,6 +24,8 @@ LEAD_STATUSES: tuple[str, ...] = (
     "nurture",  # 5: handed to nurture after nurture_after_days
     "bad_number",  # 6: the number does not work
     "censored",  # 7: still open when the run ended
+    "stopped",  # 8: an outcome rule stopped the cadence (e.g. do-not-call)
+    "dropped",  # 9: a human owner gave up before the call target
 )
 
 #: Outcome of an activity (``AttemptLog.outcome``), in the canonical log vocabulary.

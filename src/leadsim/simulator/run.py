@@ -48,12 +48,48 @@ def build_reps(scenario: Scenario, calendar: FloorCalendar, end: float, seed: in
     reps: list[Rep] = []
     for t_index, team in enumerate(scenario.teams):
         sources = frozenset(team.sources) if team.sources is not None else None
+        stages = frozenset(team.stages)
+        human = team.behaviour != "engine"
+        cherry_pick = team.behaviour.human.cherry_pick if human else 0.0  # type: ignore[union-attr]
         for i in range(team.headcount):
             rng = streams.generator(seed, replication, streams.REPS, streams.name_key(team.name), i)
             schedule = rep_schedule(team, t_index, calendar, holidays, end, rng)
             rep_id = len(reps)
-            reps.append(Rep(rep_id, t_index, RepView(rep_id, team.name, sources), schedule))
+            view = RepView(rep_id, team.name, sources, stages, human)
+            reps.append(Rep(rep_id, t_index, view, schedule, cherry_pick, rng))
     return reps
+
+
+def _give_up_counts(scenario: Scenario, src: list[int], keys: list[int]) -> list[int | None]:
+    """Per lead, after how many calls a human owner gives up (None if no human team works it).
+
+    Drawn from the lead's own luck, so the same lead gets the same patience in every
+    scenario; the distribution is that of the first human team working the source.
+    """
+    by_source: list[list[tuple[float, int]] | None] = []
+    for source in scenario.sources:
+        table = None
+        for team in scenario.teams:
+            if team.behaviour != "engine" and (team.sources is None or source.name in team.sources):
+                rules = team.behaviour.human.gives_up_after  # type: ignore[union-attr]
+                choices = {rules.fixed: 1.0} if rules.fixed is not None else dict(rules.choices or {})
+                total = sum(choices.values())
+                cumulative, acc = [], 0.0
+                for count in sorted(choices):
+                    acc += choices[count] / total
+                    cumulative.append((acc, count))
+                table = cumulative
+                break
+        by_source.append(table)
+    out: list[int | None] = []
+    for s, key in zip(src, keys):
+        table = by_source[s]
+        if table is None:
+            out.append(None)
+            continue
+        u = streams.uniform_pair(key, 0, streams.SLOT_BAD_NUMBER)[1]
+        out.append(next((count for acc, count in table if u < acc), table[-1][1]))
+    return out
 
 
 def _rep_log(reps: list[Rep], attempts_rep: np.ndarray, attempts_start: np.ndarray, attempts_dur: np.ndarray, window: tuple[float, float]) -> RepLog:
@@ -104,14 +140,17 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
 
     names = [s.name for s in scenario.sources]
     lead_zones = [zones[z] for z in tz_index]
+    give_up = _give_up_counts(scenario, src_l, recorder.key)
     leads = [
-        NewLead(i, names[s], t, lead_zones[i], q, live_source[s])
-        for i, (t, s, q) in enumerate(zip(recorder.created, src_l, quality))
+        NewLead(i, names[s], t, lead_zones[i], q, live_source[s], g)
+        for i, (t, s, q, g) in enumerate(zip(recorder.created, src_l, quality, give_up))
     ]
     env = simpy.Environment()
     engine = Engine(EngineConfig.from_scenario(scenario), calendar)
     physics = Physics(scenario, calendar, [d.mean_quality for d in draws])
     reps = build_reps(scenario, calendar, end, seed, replication)
+    for rep in reps:
+        engine.add_rep(rep.view)
     floor = Floor(env, engine, physics, recorder, reps, lead_zones)
     patience = {s.name: s.patience_seconds / 60.0 for s in scenario.sources}
     floor.start(recorder.created, leads, patience, end, scenario.run.sample_minutes)
