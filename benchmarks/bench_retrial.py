@@ -110,7 +110,7 @@ def memory() -> None:
     mem = _load("memory")
     for n in (10_000, 100_000, 1_000_000):
         figures, peak = mem.measure(run_leadsim, n)
-        print(f"{n:>9,} leads | {figures['attempts']:>9,} attempts | peak RSS {peak:8.1f} MB | {peak / n * 1e6 / 1e6:.3f} kB per lead")
+        print(f"{n:>9,} leads | {figures['attempts']:>9,} attempts | peak RSS {peak:8.1f} MB | {peak * 1024 / n:.2f} kB per lead")
 
 
 if __name__ == "__main__":

@@ -8,14 +8,16 @@ own usage errors already exit with 2). Commands just let it propagate.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import click
 
 from leadsim import __version__
+from leadsim.planner.specs import SpecError
 from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.loader import load_scenario, scenario_json_schema
 from leadsim.scenarios.schema import Scenario
@@ -30,12 +32,12 @@ class BadInput(click.ClickException):
 
 
 class LeadsimGroup(click.Group):
-    """The command group; turns ScenarioError from any command into exit status 2."""
+    """The command group; turns ScenarioError or SpecError from any command into exit status 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ScenarioError as exc:
+        except (ScenarioError, SpecError) as exc:
             raise BadInput(str(exc)) from None
 
 
@@ -119,6 +121,81 @@ def _progress(total: int, label: str) -> Any:
     return click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True, show_pos=True)
 
 
+# ---------------------------------------------------------------- planning plumbing
+
+#: Replications per scenario for compare, sweep and staff unless -r says otherwise.
+PLANNING_REPLICATIONS = 10
+
+#: Metrics in the sweep table and plot unless --metric says otherwise.
+SWEEP_METRICS = ("share_first_attempt_within_5_min", "speed_to_first_attempt_p50_min",
+                 "contact_rate", "conversion_rate", "rep_occupancy", "profit")
+
+
+@contextlib.contextmanager
+def _reporter(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """The planners' Reporter: a click progress bar on stderr, fed "done so far" counts."""
+    with _progress(total, label) as bar:
+        last = [0]
+
+        def advance(done: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
+
+        yield advance
+
+
+def _workers(jobs: int | None) -> int:
+    return jobs or os.cpu_count() or 1
+
+
+def _interrupted(what: str, folder: Any | None) -> None:
+    """Report an interrupted job on stderr and exit with 130 (the shell's code for Ctrl-C)."""
+    where = f"; partial results written to {folder}/" if folder is not None else "; nothing written"
+    click.echo(f"\nInterrupted: {what}{where}", err=True)
+    click.get_current_context().exit(130)
+
+
+def precision_options(func: F) -> F:
+    """Decorator: ``--precision METRIC=HALFWIDTH`` and ``--max-replications N``."""
+    func = click.option("--max-replications", type=click.IntRange(min=2), default=200, show_default=True,
+                        help="With --precision: never run more replications than this.")(func)
+    return click.option(
+        "--precision", default=None, metavar="METRIC=HALFWIDTH",
+        help="Add replications in batches until the 95% interval of METRIC has at most this "
+        "half-width, e.g. conversion_rate=0.005 (compare: of the paired difference).")(func)
+
+
+def planning_options(func: F) -> F:
+    """Decorator: the options compare, sweep and staff share."""
+    for option in reversed((
+        click.option("--replications", "-r", type=click.IntRange(min=1), default=PLANNING_REPLICATIONS,
+                     show_default=True, help="Replications per scenario (the same seeds for all)."),
+        click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: run.seed)."),
+        click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Measured window in days (run.days)."),
+        set_option,
+        click.option("--out", type=click.Path(file_okay=False), default=None,
+                     help="Run folder (default: runs/<timestamp>-<name>/)."),
+        click.option("--json", "as_json", is_flag=True, help="Print the JSON document instead of the table."),
+        jobs_option,
+    )):
+        func = option(func)
+    return func
+
+
+def _planning_overrides(overrides: Sequence[str], days: float | None) -> tuple[str, ...]:
+    return tuple(overrides) + ((f"run.days={days}",) if days is not None else ())
+
+
+def _metrics(names: Sequence[str], default: Sequence[str] | None) -> list[str] | None:
+    from leadsim.planner.specs import check_metric
+
+    return [check_metric(n, "--metric") for n in names] if names else (list(default) if default else None)
+
+
+# ---------------------------------------------------------------- run
+
+
 @main.command()
 @scenario_argument
 @click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Measured window in days (run.days).")
@@ -128,6 +205,7 @@ def _progress(total: int, label: str) -> Any:
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default: runs/<timestamp>-<scenario>/).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics.json document instead of the table.")
 @jobs_option
+@precision_options
 def run(
     scenario: str,
     days: float | None,
@@ -137,34 +215,229 @@ def run(
     out: str | None,
     as_json: bool,
     jobs: int | None,
+    precision: str | None,
+    max_replications: int,
 ) -> None:
     """Simulate a scenario and report speed to lead, penetration, contact and conversions.
 
     Writes metrics.json, leads.csv, attempts.csv, backlog.csv (the logs of
-    replication 0) and scenario.resolved.yaml to the run folder.
+    replication 0) and scenario.resolved.yaml to the run folder. Ctrl-C keeps
+    the finished replications (exit status 130).
     """
-    from leadsim.outputs.runfolder import make_run_dir, write_run_folder
+    from leadsim.outputs.runfolder import make_run_dir, write_json, write_run_folder
     from leadsim.outputs.table import format_summary
-    from leadsim.planner.replicate import aggregate, run_replications
+    from leadsim.planner.parallel import Interrupted
+    from leadsim.planner.precision import check_maximum, metric_half_width, parse_precision, run_until_precise
+    from leadsim.planner.replicate import aggregate_summaries, run_grid
     from leadsim.scenarios.loader import resolved_yaml
 
+    target = parse_precision(precision) if precision else None
     extra = [f"run.{key}={value}" for key, value in (("days", days), ("seed", seed), ("replications", replications)) if value is not None]
     resolved = load(scenario, tuple(overrides) + tuple(extra))
-    reps = resolved.run.replications
-    workers = min(jobs or os.cpu_count() or 1, reps)
-    with _progress(reps, f"{resolved.name}: replications") as bar:
-        last = [0]
-
-        def advance(done: int) -> None:
-            bar.update(done - last[0])
-            last[0] = done
-
-        results = run_replications(resolved, reps, resolved.run.seed, jobs=workers, progress=advance)
-    doc = aggregate(results, resolved.name, resolved.run.seed)
+    reps, root = resolved.run.replications, resolved.run.seed
+    label = f"{resolved.name}: replications"
+    outcome, stopped = None, None
+    try:
+        if target is None:
+            with _reporter(label, reps) as bar:
+                runs = run_grid([resolved], range(reps), root, jobs=_workers(jobs), progress=bar, keep_first=True)[0]
+        else:
+            check_maximum(reps, max_replications)
+            grid, outcome = run_until_precise([resolved], root, target, metric_half_width(target.metric), reps,
+                                              max_replications, _workers(jobs), _reporter, label, keep_first=True)
+            runs = grid[0]
+    except Interrupted as stop:
+        runs, stopped = stop.done[0], stop
+        if not runs:
+            _interrupted("no replication had finished", None)
+    doc = aggregate_summaries(runs, resolved.name, root)
+    if outcome is not None:
+        doc["precision"] = {"metric": outcome.target.metric, "target_half_width": outcome.target.half_width,
+                            "half_width": outcome.half_width, "reached": outcome.reached}
+    if stopped is not None:
+        doc.update(interrupted=True, replications_requested=stopped.total)
     folder = make_run_dir(out, resolved.name)
-    write_run_folder(folder, resolved, doc, results[0], resolved_yaml(resolved))
+    first = runs[0].result
+    if first is not None:
+        write_run_folder(folder, resolved, doc, first, resolved_yaml(resolved))
+    else:  # replication 0 did not finish: no logs to write
+        write_json(doc, folder / "metrics.json")
+        (folder / "scenario.resolved.yaml").write_text(resolved_yaml(resolved), encoding="utf-8")
     if as_json:
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
         click.echo(format_summary(doc))
+        if outcome is not None:
+            click.echo(f"\n{outcome.describe()}")
         click.echo(f"\nResults written to {folder}/")
+    if outcome is not None and as_json:
+        click.echo(outcome.describe(), err=True)
+    if stopped is not None:
+        _interrupted(f"{len(runs)} of {stopped.total} replications finished", folder)
+
+
+# ---------------------------------------------------------------- compare
+
+
+@main.command()
+@click.argument("base", metavar="BASE")
+@click.argument("whatifs", nargs=-1, metavar="[WHATIF...]")
+@click.option("--vary", multiple=True, metavar="PATH=VALUE",
+              help="Add a what-if: BASE with this one change, e.g. --vary teams.sdr.headcount=12 (repeatable).")
+@planning_options
+@precision_options
+@click.option("--metric", "metrics", multiple=True, help="Show only these metrics in the table (repeatable).")
+def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replications: int, seed: int | None,
+            days: float | None, overrides: tuple[str, ...], out: str | None, as_json: bool, jobs: int | None,
+            precision: str | None, max_replications: int, metrics: tuple[str, ...]) -> None:
+    """Compare what-ifs with a base, paired by replication (common random numbers).
+
+    Every scenario runs the same replications with the same seed; the table
+    shows, per metric, each what-if's value, its difference from the base with
+    a 95% paired interval, and whether it is significant. Writes compare.json,
+    compare.csv and metrics/<scenario>.json to the run folder.
+    """
+    from pathlib import Path
+
+    from leadsim.outputs.planning_files import write_compare
+    from leadsim.outputs.planning_tables import format_compare
+    from leadsim.outputs.runfolder import make_run_dir
+    from leadsim.planner.compare import run_compare, unique_names
+    from leadsim.planner.parallel import Interrupted
+    from leadsim.planner.precision import check_maximum, parse_precision
+    from leadsim.planner.replicate import aggregate_summaries
+
+    if not whatifs and not vary:
+        raise click.UsageError("give at least one WHATIF file or --vary PATH=VALUE")
+    target = parse_precision(precision) if precision else None
+    if target is not None:
+        check_maximum(replications, max_replications)
+    shown = _metrics(metrics, None)
+    common = _planning_overrides(overrides, days)
+    scenarios = [load(base, common)] + [load(w, common) for w in whatifs] + [load(base, common + (v,)) for v in vary]
+    names = unique_names([s.name for s in scenarios[:1 + len(whatifs)]] + list(vary),
+                         [Path(p).stem for p in (base, *whatifs)] + list(vary))
+    root = scenarios[0].run.seed if seed is None else seed
+    try:
+        comparison, grid = run_compare(scenarios, names, replications, root, _workers(jobs), _reporter,
+                                       target, max_replications)
+    except Interrupted as stop:
+        partial = stop.done
+        folder = make_run_dir(out, f"compare-{names[0]}") if partial is not None else None
+        if partial is not None:
+            write_compare(folder, partial, {})
+            click.echo(json.dumps(partial.as_json(), indent=2) if as_json else format_compare(partial, shown))
+        _interrupted(f"{partial.replications if partial else 0} complete pairs of replications", folder)
+        return
+    folder = make_run_dir(out, f"compare-{names[0]}")
+    write_compare(folder, comparison, {n: aggregate_summaries(g, n, root) for n, g in zip(names, grid)})
+    if as_json:
+        click.echo(json.dumps(comparison.as_json(), indent=2, allow_nan=False))
+    else:
+        click.echo(format_compare(comparison, shown))
+        if comparison.precision is not None:
+            click.echo(f"\n{comparison.precision.describe()} (widest paired interval over the what-ifs)")
+        click.echo(f"\nResults written to {folder}/")
+
+
+# ---------------------------------------------------------------- sweep
+
+
+@main.command()
+@scenario_argument
+@click.option("--param", "params", multiple=True, required=True, metavar="PATH=LO..HI[:STEP]",
+              help="A field to sweep, e.g. teams.sdr.headcount=6..16 or policy.cadence.call_target=2..8:2 "
+              "(or PATH=V1,V2,...). Give one or two.")
+@planning_options
+@click.option("--metric", "metrics", multiple=True,
+              help=f"Metrics for the table and plot (repeatable; default: {', '.join(SWEEP_METRICS)}).")
+def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int | None, days: float | None,
+          overrides: tuple[str, ...], out: str | None, as_json: bool, jobs: int | None,
+          metrics: tuple[str, ...]) -> None:
+    """Run a grid over one or two scenario fields, every point replicated with the same seeds.
+
+    Prints a table (mean ± 95% half-width) and writes sweep.csv (every metric,
+    with intervals) and sweep.png (a line plot with interval bands for one
+    parameter, heat maps for two) to the run folder.
+    """
+    from leadsim.outputs.planning_files import write_sweep
+    from leadsim.outputs.planning_tables import format_sweep
+    from leadsim.outputs.runfolder import make_run_dir
+    from leadsim.planner.parallel import Interrupted
+    from leadsim.planner.sweep import check_params, load_points, parse_param, run_sweep
+
+    parsed = [parse_param(p) for p in params]
+    check_params(parsed)
+    shown = _metrics(metrics, SWEEP_METRICS) or list(SWEEP_METRICS)
+    points = load_points(scenario, _planning_overrides(overrides, days), parsed)
+    root = points[0].run.seed if seed is None else seed
+    stopped = False
+    try:
+        result = run_sweep(points, parsed, replications, root, _workers(jobs), _reporter)
+    except Interrupted as stop:
+        result, stopped = stop.done, True
+    rows, paths = result.rows(), [p.path for p in parsed]
+    folder = make_run_dir(out, f"sweep-{points[0].name}")
+    write_sweep(folder, rows, paths, shown, f"{points[0].name}: {replications} replications per point, seed {root}")
+    if as_json:
+        doc = {"scenario": points[0].name, "params": paths, "replications": replications, "seed": root,
+               "points": rows}
+        click.echo(json.dumps(doc, indent=2, allow_nan=False))
+    else:
+        click.echo(format_sweep(rows, paths, shown, replications, root))
+        click.echo(f"\nResults written to {folder}/")
+    if stopped:
+        _interrupted(f"{sum(len(r) for r in result.runs)} of {len(rows) * replications} runs finished", folder)
+
+
+# ---------------------------------------------------------------- staff
+
+
+@main.command()
+@scenario_argument
+@click.option("--target", required=True, metavar='"METRIC>=VALUE"',
+              help='The service target, e.g. "share_first_attempt_within_5_min>=0.9" or '
+              '"speed_to_first_attempt_p90_min<=60".')
+@click.option("--team", default=None, help="The team to staff (default: the first).")
+@click.option("--min", "low", type=click.IntRange(min=1), default=1, show_default=True, help="Smallest headcount.")
+@click.option("--max", "high", type=click.IntRange(min=1), default=200, show_default=True, help="Largest headcount.")
+@planning_options
+def staff(scenario: str, target: str, team: str | None, low: int, high: int, replications: int,
+          seed: int | None, days: float | None, overrides: tuple[str, ...], out: str | None,
+          as_json: bool, jobs: int | None) -> None:
+    """Find the smallest headcount that meets a target, beside what Erlang C says.
+
+    The answer is the smallest headcount whose mean over the replications meets
+    the target (shown with its 95% interval); the smallest headcount whose
+    interval meets it too is reported as well. Writes staff.json and staff.csv.
+    """
+    from leadsim.outputs.planning_files import staffing_doc, write_staffing
+    from leadsim.outputs.planning_tables import format_staffing
+    from leadsim.outputs.runfolder import make_run_dir
+    from leadsim.planner.parallel import Interrupted
+    from leadsim.planner.staffing import add_erlang, find_headcount, headcount_loader, parse_target, team_index
+
+    goal = parse_target(target)
+    if low > high:
+        raise click.BadParameter(f"--min {low} is above --max {high}", param_hint="--min")
+    common = _planning_overrides(overrides, days)
+    resolved = load(scenario, common)
+    index = team_index(resolved, team)
+    chosen = resolved.teams[index]
+    root = resolved.run.seed if seed is None else seed
+    stopped = False
+    try:
+        answer = find_headcount(headcount_loader(scenario, common, index), goal, chosen.name, chosen.headcount,
+                                low, high, replications, root, _workers(jobs), _reporter)
+    except Interrupted as stop:
+        answer, stopped = stop.done, True
+    add_erlang(answer, resolved)
+    folder = make_run_dir(out, f"staff-{resolved.name}")
+    write_staffing(folder, answer, resolved.name)
+    if as_json:
+        click.echo(json.dumps(staffing_doc(answer, resolved.name), indent=2, allow_nan=False))
+    else:
+        click.echo(format_staffing(answer, resolved.name))
+        click.echo(f"\nResults written to {folder}/")
+    if stopped:
+        _interrupted(f"{len(answer.candidates)} headcounts evaluated", folder)

@@ -519,6 +519,7 @@ class Engine:
             callback=callback,
             created_at=lead.created_at,
             steps_sent=lead.steps_sent,
+            owner=lead.owner,
         )
 
     def _send_step(self, lead: LeadState, channel: str, now: float) -> None:

@@ -90,6 +90,7 @@ class Dial(NamedTuple):
         callback: True when returning a missed inbound call.
         created_at: the lead's creation time.
         steps_sent: floor minutes at which non-call steps (email/sms) went out so far.
+        owner: the rep who owns the lead when it is handed out, or None (a pool's lead).
     """
 
     lead_id: int
@@ -99,6 +100,7 @@ class Dial(NamedTuple):
     callback: bool
     created_at: float
     steps_sent: tuple[float, ...] = ()
+    owner: int | None = None
 
 
 class AttemptResult(NamedTuple):

@@ -29,9 +29,11 @@ from leadsim.simulator.results import CHANNELS, LEAD_STATUSES, OUTCOMES, RunResu
 LEAD_COLUMNS: tuple[str, ...] = (
     "lead_id", "created_at", "source", "timezone", "value", "converted_at",
     "status", "attempts", "first_attempt_at", "first_contact_at", "counted", "quality",
+    "credited_rep", "credited_team",
 )
 ATTEMPT_COLUMNS: tuple[str, ...] = (
     "lead_id", "rep_id", "started_at", "channel", "outcome", "duration_seconds", "attempt",
+    "owner_rep",
 )
 
 
@@ -153,7 +155,20 @@ def leads_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd
         "first_contact_at": stamp(leads.first_contact),
         "counted": np.where(counted, "true", "false"),
         "quality": np.round(leads.quality.astype(np.float64), 6),
+        "credited_rep": _rep_ids(leads.rep),
+        "credited_team": _credited_teams(result),
     }, columns=list(LEAD_COLUMNS))
+
+
+def _credited_teams(result: RunResult) -> np.ndarray:
+    """Team name of the rep who reached each lead ("" if nobody did): who gets the credit."""
+    rep = result.leads.rep.astype(np.int64)
+    teams = np.asarray(result.reps.team, dtype=np.int64)
+    names = np.array(list(result.team_names) + [""], dtype=object)
+    if teams.size == 0:
+        return np.full(rep.shape, "", dtype=object)
+    index = np.where(rep >= 0, teams[np.clip(rep, 0, teams.size - 1)], len(result.team_names))
+    return names[index]
 
 
 def attempts_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd.DataFrame:
@@ -171,6 +186,7 @@ def attempts_frame(result: RunResult, calendar_start: dt.date, timezone: str) ->
         "outcome": _names(att.outcome, OUTCOMES),
         "duration_seconds": np.round(att.duration.astype(np.float64) * 60.0, 1),
         "attempt": att.attempt.astype(np.int64),
+        "owner_rep": _rep_ids(att.owner if att.owner is not None else np.full(len(att), -1)),
     }, columns=list(ATTEMPT_COLUMNS))
 
 

@@ -4,7 +4,8 @@ One row per metric, grouped as in :data:`leadsim.simulator.metrics.METRICS`
 (volume, speed to lead, persistence, contact & conversion, capacity, inbound,
 money), with the mean, its 95% interval "[lo, hi]" when there is more than one
 replication, and the unit; then a compact block per source for the key metrics.
-Shares are printed as percentages.
+Shares are printed as percentages, with the unit column saying what they are a
+share of ("of leads", "of attempts", ...); minutes are labelled "min".
 """
 
 from __future__ import annotations
@@ -24,8 +25,19 @@ SOURCE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("conversions", "conv."),
 )
 
-#: Units shown in the table (a share is shown as a percentage, so its unit is "%").
-_UNIT_LABELS: dict[str, str] = {"share": "%", "percent": "%", "minutes": "min"}
+#: Unit column labels by unit. Shares and percents already carry their "%" in the
+#: value, so their unit column says what they are a share *of* (see _SHARE_BASIS).
+_UNIT_LABELS: dict[str, str] = {"minutes": "min"}
+
+#: What a share (or percent) metric is a share of, where it is not the counted
+#: leads; every other registered share is "of leads" (docs/metrics.md).
+_SHARE_BASIS: dict[str, str] = {
+    "attempt_contact_rate": "of attempts",
+    "rep_occupancy": "of rep time",
+    "inbound_answered_rate": "of inbound calls",
+    "penetration_rate": "of call target",
+    "penetration_rate_day1": "of call target",
+}
 
 _NAME_WIDTH = 36
 _VALUE_WIDTH = 12
@@ -64,10 +76,29 @@ def _interval(entry: dict[str, Any], unit: str) -> str:
     return f"[{format_value(low, unit)}, {format_value(high, unit)}]"
 
 
+def unit_label(name: str, unit: str) -> str:
+    """The text of the unit column for one metric.
+
+    Args:
+        name: the metric's name.
+        unit: its unit as in metrics.json.
+
+    Returns:
+        "min" for minutes; for a share or percent (whose value already shows "%")
+        what it is a share of, e.g. "of leads", "of attempts", "of call target",
+        or "" for a share this table does not know; otherwise the unit itself.
+    """
+    if unit in ("share", "percent"):
+        if name in _SHARE_BASIS:
+            return _SHARE_BASIS[name]
+        return "of leads" if unit == "share" and name in METRICS_BY_NAME else ""
+    return _UNIT_LABELS.get(unit, unit)
+
+
 def _metric_row(name: str, entry: dict[str, Any], show_ci: bool) -> str:
     unit = entry.get("unit") or (METRICS_BY_NAME[name].unit if name in METRICS_BY_NAME else "")
     value = format_value(entry.get("mean"), unit)
-    label = _UNIT_LABELS.get(unit, unit)
+    label = unit_label(name, unit)
     interval = f"{_interval(entry, unit):<{_INTERVAL_WIDTH}}" if show_ci else ""
     return f"  {name:<{_NAME_WIDTH}}{value:>{_VALUE_WIDTH}}  {interval}{label}".rstrip()
 

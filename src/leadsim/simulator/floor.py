@@ -13,7 +13,7 @@ order and idle reps are offered work longest-idle first.
 
 from __future__ import annotations
 
-from typing import Generator
+from typing import Generator, Iterable
 
 import numpy as np
 import simpy
@@ -97,14 +97,14 @@ class Floor:
 
     # ---------------------------------------------------------------- processes
 
-    def start(self, arrival_times: list[float], arrival_leads: list[NewLead], patience: dict[str, float], until: float, sample_every: float) -> None:
+    def start(self, arrival_times: list[float], arrival_leads: Iterable[NewLead], patience: dict[str, float], until: float, sample_every: float) -> None:
         """Start every process."""
         for rep in self.reps:
             self.env.process(self._rep_loop(rep))
         self.env.process(self._arrivals(arrival_times, arrival_leads, patience))
         self.env.process(self._sampler(until, sample_every))
 
-    def _arrivals(self, times: list[float], leads: list[NewLead], patience: dict[str, float]) -> Generator:
+    def _arrivals(self, times: list[float], leads: Iterable[NewLead], patience: dict[str, float]) -> Generator:
         env, engine = self.env, self.engine
         for t, lead in zip(times, leads):
             if t > env.now:

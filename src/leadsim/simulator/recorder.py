@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 
@@ -22,10 +23,20 @@ _STATUS = {name: i for i, name in enumerate(LEAD_STATUSES)}
 _OUTCOME = {name: i for i, name in enumerate(OUTCOMES)}
 _CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
 _STEP_OUTCOME = _OUTCOME[""]
+_CHUNK = 1 << 16
+_ROW_DTYPES = (np.int64, np.int32, np.float64, np.float64, np.int8, np.int8, np.int16, np.int32)
+
+
+def _filled(code: str, value: float | int, n: int) -> array:
+    return array(code, [value]) * n
 
 
 class Recorder:
-    """Per-lead columns (preallocated: every lead is known before the run) and per-attempt rows.
+    """Per-lead columns (preallocated: every lead is known before the run) and per-activity rows.
+
+    Columns are typed ``array.array`` buffers, not lists: item access is as fast,
+    and a lead or an activity costs a few dozen bytes instead of a few hundred
+    (boxed floats and tuples), which is what keeps a million-lead run in memory.
 
     Args:
         source, created, quality, timezone, inbound, keys: per lead id, from the arrival draw.
@@ -41,33 +52,38 @@ class Recorder:
         keys: list[int],
     ) -> None:
         n = len(created)
-        self.source = source
-        self.created = created
-        self.quality = quality
-        self.timezone = timezone
-        self.inbound = inbound
-        self.key = keys
-        self.answered_live = [False] * n
-        self.first_attempt = [NAN] * n
-        self.first_contact = [NAN] * n
-        self.contact_attempt = [0] * n
-        self.attempts = [0] * n
-        self.attempts_day1 = [0] * n
-        self.status = [0] * n
-        self.closed_at = [NAN] * n
-        self.qualified = [False] * n
-        self.converted = [False] * n
-        self.rep = [-1] * n
-        # Activity rows (lead, rep, start, duration, outcome, channel, attempt):
-        # one tuple per row, a single append on the hot path; columns are made at the end.
-        self.rows: list[tuple[int, int, float, float, int, int, int]] = []
+        self.source = array("h", source)
+        self.created = array("d", created)
+        self.quality = array("d", quality)
+        self.timezone = array("h", timezone)
+        self.inbound = array("b", inbound)
+        self.key = array("Q", keys)
+        self.answered_live = _filled("b", 0, n)
+        self.first_attempt = _filled("d", NAN, n)
+        self.first_contact = _filled("d", NAN, n)
+        self.contact_attempt = _filled("h", 0, n)
+        self.attempts = _filled("h", 0, n)
+        self.attempts_day1 = _filled("h", 0, n)
+        self.status = _filled("b", 0, n)
+        self.closed_at = _filled("d", NAN, n)
+        self.qualified = _filled("b", 0, n)
+        self.converted = _filled("b", 0, n)
+        self.rep = _filled("i", -1, n)
+        # Activity rows (lead, rep, start, duration, outcome, channel, attempt, owner):
+        # one tuple append on the hot path; every _CHUNK rows are packed into numpy
+        # columns so memory stays at ~40 bytes a row however long the run.
+        self.rows: list[tuple[int, int, float, float, int, int, int, int]] = []
+        self.chunks: list[tuple[np.ndarray, ...]] = []
         self.s_time: list[float] = []
         self.s_due: list[int] = []
         self.s_new: list[int] = []
 
     def attempt_started(self, lead: int, rep: int, now: float, draw: AttemptDraw, dial: Dial) -> None:
         """Record a call attempt (its outcome is drawn when it starts)."""
-        self.rows.append((lead, rep, now, draw.minutes, _OUTCOME[draw.outcome], 0, dial.attempt))
+        rows = self.rows
+        rows.append((lead, rep, now, draw.minutes, _OUTCOME[draw.outcome], 0, dial.attempt, -1 if dial.owner is None else dial.owner))
+        if len(rows) >= _CHUNK:
+            self._pack()
         self.attempts[lead] += 1
         if now - self.created[lead] < 1440.0:
             self.attempts_day1[lead] += 1
@@ -84,7 +100,16 @@ class Recorder:
 
     def step(self, lead: int, channel: str, at: float) -> None:
         """Record a non-call step (no rep time)."""
-        self.rows.append((lead, -1, at, 0.0, _STEP_OUTCOME, _CHANNEL[channel], 0))
+        self.rows.append((lead, -1, at, 0.0, _STEP_OUTCOME, _CHANNEL[channel], 0, -1))
+        if len(self.rows) >= _CHUNK:
+            self._pack()
+
+    def _pack(self) -> None:
+        """Move the pending activity rows into typed numpy columns."""
+        if self.rows:
+            columns = list(zip(*self.rows))
+            self.chunks.append(tuple(np.asarray(c, dtype=d) for c, d in zip(columns, _ROW_DTYPES)))
+            self.rows = []
 
     def lead_closed(self, lead: int, status: str, at: float) -> None:
         """Record a lead leaving the cadence (censored leads keep closed_at NaN)."""
@@ -99,42 +124,45 @@ class Recorder:
         self.s_new.append(new)
 
     def lead_log(self) -> LeadLog:
-        """Freeze the per-lead columns."""
+        """Freeze the per-lead columns (numpy views of the buffers, then copies with final dtypes)."""
+        col = _column
         return LeadLog(
-            source=np.asarray(self.source, dtype=np.int16),
-            created=np.asarray(self.created, dtype=np.float64),
-            timezone=np.asarray(self.timezone, dtype=np.int16),
-            quality=np.asarray(self.quality, dtype=np.float64),
-            inbound=np.asarray(self.inbound, dtype=bool),
-            answered_live=np.asarray(self.answered_live, dtype=bool),
-            first_attempt=np.asarray(self.first_attempt, dtype=np.float64),
-            first_contact=np.asarray(self.first_contact, dtype=np.float64),
-            contact_attempt=np.asarray(self.contact_attempt, dtype=np.int16),
-            attempts=np.asarray(self.attempts, dtype=np.int16),
-            attempts_day1=np.asarray(self.attempts_day1, dtype=np.int16),
-            status=np.asarray(self.status, dtype=np.int8),
-            closed_at=np.asarray(self.closed_at, dtype=np.float64),
-            qualified=np.asarray(self.qualified, dtype=bool),
-            converted=np.asarray(self.converted, dtype=bool),
-            rep=np.asarray(self.rep, dtype=np.int32),
+            source=col(self.source, np.int16),
+            created=col(self.created, np.float64),
+            timezone=col(self.timezone, np.int16),
+            quality=col(self.quality, np.float64),
+            inbound=col(self.inbound, np.int8).astype(bool),
+            answered_live=col(self.answered_live, np.int8).astype(bool),
+            first_attempt=col(self.first_attempt, np.float64),
+            first_contact=col(self.first_contact, np.float64),
+            contact_attempt=col(self.contact_attempt, np.int16),
+            attempts=col(self.attempts, np.int16),
+            attempts_day1=col(self.attempts_day1, np.int16),
+            status=col(self.status, np.int8),
+            closed_at=col(self.closed_at, np.float64),
+            qualified=col(self.qualified, np.int8).astype(bool),
+            converted=col(self.converted, np.int8).astype(bool),
+            rep=col(self.rep, np.int32),
         )
 
     def attempt_log(self) -> AttemptLog:
         """Freeze the activity rows, ordered by start time (steps interleave with calls)."""
-        if self.rows:
-            lead, rep, start, duration, outcome, channel, attempt = (list(c) for c in zip(*self.rows))
+        self._pack()
+        if self.chunks:
+            cols = [np.concatenate([chunk[i] for chunk in self.chunks]) for i in range(len(_ROW_DTYPES))]
         else:
-            lead, rep, start, duration, outcome, channel, attempt = [], [], [], [], [], [], []
-        start_a = np.asarray(start, dtype=np.float64)
-        order = np.argsort(start_a, kind="stable")
+            cols = [np.zeros(0, dtype=d) for d in _ROW_DTYPES]
+        lead, rep, start, duration, outcome, channel, attempt, owner = cols
+        order = np.argsort(start, kind="stable")
         return AttemptLog(
-            lead=np.asarray(lead, dtype=np.int64)[order],
-            rep=np.asarray(rep, dtype=np.int32)[order],
-            start=start_a[order],
-            duration=np.asarray(duration, dtype=np.float64)[order],
-            outcome=np.asarray(outcome, dtype=np.int8)[order],
-            channel=np.asarray(channel, dtype=np.int8)[order],
-            attempt=np.asarray(attempt, dtype=np.int16)[order],
+            lead=lead[order],
+            rep=rep[order],
+            start=start[order],
+            duration=duration[order],
+            outcome=outcome[order],
+            channel=channel[order],
+            attempt=attempt[order],
+            owner=owner[order],
         )
 
     def backlog_samples(self) -> BacklogSamples:
@@ -144,3 +172,10 @@ class Recorder:
             due=np.asarray(self.s_due, dtype=np.int32),
             new=np.asarray(self.s_new, dtype=np.int32),
         )
+
+
+def _column(buffer: array, dtype: type) -> np.ndarray:
+    """A numpy copy of an array.array buffer with the given dtype (itemsizes match by construction)."""
+    if len(buffer) == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(buffer, dtype=dtype).copy()

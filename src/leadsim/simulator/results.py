@@ -83,6 +83,7 @@ class AttemptLog:
     outcome: np.ndarray  # int8: index into OUTCOMES
     channel: np.ndarray  # int8: index into CHANNELS
     attempt: np.ndarray  # int16: call attempt number on the lead (1, 2, ...); 0 for steps
+    owner: np.ndarray | None = None  # int32: the lead's owner when called, -1 in a pool or for steps
 
     def __len__(self) -> int:
         return int(self.start.shape[0])

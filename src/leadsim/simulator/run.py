@@ -141,10 +141,11 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     names = [s.name for s in scenario.sources]
     lead_zones = [zones[z] for z in tz_index]
     give_up = _give_up_counts(scenario, src_l, recorder.key)
-    leads = [
+    # A generator: each NewLead is made when its arrival comes up, not all up front.
+    leads = (
         NewLead(i, names[s], t, lead_zones[i], q, live_source[s], g)
-        for i, (t, s, q, g) in enumerate(zip(recorder.created, src_l, quality, give_up))
-    ]
+        for i, (t, s, q, g) in enumerate(zip(times.tolist(), src_l, quality, give_up))
+    )
     env = simpy.Environment()
     engine = Engine(EngineConfig.from_scenario(scenario), calendar)
     physics = Physics(scenario, calendar, [d.mean_quality for d in draws])
@@ -153,7 +154,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         engine.add_rep(rep.view)
     floor = Floor(env, engine, physics, recorder, reps, lead_zones)
     patience = {s.name: s.patience_seconds / 60.0 for s in scenario.sources}
-    floor.start(recorder.created, leads, patience, end, scenario.run.sample_minutes)
+    floor.start(times.tolist(), leads, patience, end, scenario.run.sample_minutes)
     env.run(until=end)
     engine.close_all(end)
 

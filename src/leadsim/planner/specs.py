@@ -1,0 +1,61 @@
+"""Small command-line specifications shared by the planners, and their errors.
+
+A planner option such as ``--precision conversion_rate=0.005``, ``--param
+teams.sdr.headcount=6..16`` or ``--target "share_first_attempt_within_5_min>=0.9"``
+is parsed by the module that uses it; they all raise :class:`SpecError` with a
+message that quotes what was typed and shows the expected form. The command
+line turns it into ``Error: ...`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+
+
+class SpecError(ValueError):
+    """A planner option that does not parse; the message says what was expected."""
+
+
+def check_metric(name: str, what: str) -> str:
+    """Return ``name`` if it is a metric of metrics.json, else raise with suggestions.
+
+    Args:
+        name: the metric name as typed.
+        what: the option being parsed, for the message (e.g. ``--precision``).
+
+    Raises:
+        SpecError: if there is no such metric.
+    """
+    from leadsim.simulator.metrics import METRICS_BY_NAME  # lazily: the CLI imports SpecError at start
+
+    if name in METRICS_BY_NAME:
+        return name
+    close = difflib.get_close_matches(name, list(METRICS_BY_NAME), n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else \
+        "; `leadsim run SCENARIO --json` lists every metric name"
+    raise SpecError(f"{what}: unknown metric {name!r}{hint}")
+
+
+def parse_number(text: str, what: str, typed: str) -> float:
+    """A finite number from text (a trailing ``%`` divides by 100).
+
+    Args:
+        text: the number as typed, e.g. ``0.9``, ``90%`` or ``1e-3``.
+        what: the option, for the message.
+        typed: the whole option value, for the message.
+
+    Raises:
+        SpecError: if it is not a finite number.
+    """
+    raw = text.strip()
+    scale = 1.0
+    if raw.endswith("%"):
+        raw, scale = raw[:-1].strip(), 0.01
+    try:
+        value = float(raw) * scale
+    except ValueError:
+        raise SpecError(f"{what} {typed!r}: {text.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise SpecError(f"{what} {typed!r}: {text.strip()!r} is not a finite number")
+    return value

@@ -1,0 +1,267 @@
+"""Parameter sweeps: a grid over one or two scenario fields, every point replicated.
+
+``--param PATH=LO..HI[:STEP]`` names a scenario field with the same dotted path
+as ``--set`` (``teams.sdr.headcount``, ``policy.cadence.call_target``,
+``sources.web_form.volume.per_day``) and a range of values:
+
+* ``6..16`` -- integers 6, 7, ..., 16 (step 1);
+* ``6..16:2`` -- 6, 8, ..., 16 (HI is included when the steps land on it);
+* ``0.5..0.9:0.1`` -- decimals need a step;
+* ``a,b,c`` -- an explicit list (values read as YAML, e.g.
+  ``policy.distribution=shared_pool,round_robin``).
+
+Every point runs the same replications with the same seed, so neighbouring
+points differ by the parameter's effect, not by luck (common random numbers),
+and curves come out smooth.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Sequence
+
+from leadsim.planner.parallel import Interrupted, Reporter, null_reporter
+from leadsim.planner.replicate import RepSummary, run_grid
+from leadsim.planner.specs import SpecError
+from leadsim.planner.stats import summarize
+from leadsim.simulator.metrics import METRIC_NAMES
+
+#: At most this many values per parameter, and grid points in all.
+MAX_VALUES = 200
+MAX_POINTS = 400
+
+_FORMS = "expected PATH=LO..HI[:STEP] (e.g. teams.sdr.headcount=6..16 or " \
+         "policy.cadence.call_target=2..8:2) or PATH=V1,V2,... (a list of values)"
+
+
+@dataclass(frozen=True)
+class SweepParam:
+    """One swept field.
+
+    Attributes:
+        path: the dotted scenario path (as for ``--set``).
+        values: the values, as numbers where they are numbers.
+        texts: each value as it is written into a ``--set`` override.
+    """
+
+    path: str
+    values: tuple[Any, ...]
+    texts: tuple[str, ...]
+
+
+def _decimal(text: str, typed: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a number; {_FORMS}") from None
+    if not value.is_finite():
+        raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a finite number")
+    return value
+
+
+def _range_values(lo_text: str, hi_text: str, step_text: str | None, typed: str) -> list[Decimal]:
+    lo = _decimal(lo_text, typed, "LO")
+    hi = _decimal(hi_text, typed, "HI")
+    integral = lo == lo.to_integral_value() and hi == hi.to_integral_value()
+    if step_text is None:
+        if not integral:
+            raise SpecError(f"--param {typed!r}: a range of decimals needs a step, "
+                            f"e.g. {lo_text}..{hi_text}:0.1")
+        step = Decimal(1)
+    else:
+        step = _decimal(step_text, typed, "STEP")
+        if step <= 0:
+            raise SpecError(f"--param {typed!r}: STEP must be > 0 (got {step_text.strip()})")
+    if lo > hi:
+        raise SpecError(f"--param {typed!r}: LO ({lo_text.strip()}) is above HI ({hi_text.strip()})")
+    count = int((hi - lo) / step) + 1
+    if count > MAX_VALUES:
+        raise SpecError(f"--param {typed!r}: {count} values; at most {MAX_VALUES} per parameter")
+    return [lo + i * step for i in range(count)]
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def parse_param(text: str) -> SweepParam:
+    """Parse one ``--param`` (see the module docstring for the forms).
+
+    Raises:
+        SpecError: for a missing ``=`` or path, a malformed range, a step that is
+            not > 0, LO above HI, or too many values.
+    """
+    path, sep, spec = text.partition("=")
+    path, spec = path.strip(), spec.strip()
+    if not sep or not path or not spec or any(not s.strip() for s in path.split(".")):
+        raise SpecError(f"--param {text!r}: {_FORMS}")
+    if ".." in spec:
+        lo, _, rest = spec.partition("..")
+        hi, colon, step = rest.partition(":")
+        if not lo.strip() or not hi.strip() or ".." in rest or (colon and not step.strip()):
+            raise SpecError(f"--param {text!r}: malformed range {spec!r}; {_FORMS}")
+        numbers = _range_values(lo, hi, step if colon else None, text)
+        values = tuple(_number(v) for v in numbers)
+        return SweepParam(path, values, tuple(str(v) for v in values))
+    items = [item.strip() for item in spec.split(",")]
+    if len(items) < 2 or any(not item for item in items):
+        raise SpecError(f"--param {text!r}: {spec!r} is neither a range nor a list of "
+                        f"two or more values; {_FORMS}")
+    if len(set(items)) != len(items):
+        raise SpecError(f"--param {text!r}: the list repeats a value")
+    if len(items) > MAX_VALUES:
+        raise SpecError(f"--param {text!r}: {len(items)} values; at most {MAX_VALUES} per parameter")
+    return SweepParam(path, tuple(_list_value(item) for item in items), tuple(items))
+
+
+def _list_value(text: str) -> Any:
+    try:
+        return _number(Decimal(text))
+    except InvalidOperation:
+        return text
+
+
+def check_params(params: Sequence[SweepParam]) -> None:
+    """A sweep takes one or two distinct parameters and at most :data:`MAX_POINTS` points.
+
+    Raises:
+        SpecError: otherwise.
+    """
+    if not 1 <= len(params) <= 2:
+        raise SpecError(f"--param: a sweep takes one or two parameters, got {len(params)}")
+    if len(params) == 2 and params[0].path == params[1].path:
+        raise SpecError(f"--param: {params[0].path} is given twice")
+    points = math.prod(len(p.values) for p in params)
+    if points > MAX_POINTS:
+        raise SpecError(f"--param: {points} grid points; at most {MAX_POINTS}")
+
+
+def grid_points(params: Sequence[SweepParam]) -> list[tuple[int, ...]]:
+    """Index tuples of every grid point, the first parameter varying slowest."""
+    return list(itertools.product(*(range(len(p.values)) for p in params)))
+
+
+def point_overrides(params: Sequence[SweepParam], point: tuple[int, ...]) -> list[str]:
+    """The ``--set`` overrides that make one grid point."""
+    return [f"{p.path}={p.texts[i]}" for p, i in zip(params, point)]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished (or interrupted) sweep.
+
+    Attributes:
+        params: the swept parameters.
+        points: index tuples of the grid points.
+        runs: each point's replication summaries (fewer than asked if interrupted).
+        replications: replications asked for per point.
+        seed: root seed.
+        interrupted: whether Ctrl-C cut it short.
+    """
+
+    params: list[SweepParam]
+    points: list[tuple[int, ...]]
+    runs: list[list[RepSummary]]
+    replications: int
+    seed: int
+    interrupted: bool = False
+
+    def rows(self, metrics: Sequence[str] = METRIC_NAMES) -> list[dict[str, Any]]:
+        """One row per point: parameter values, ``replications``, and for each
+        metric its mean, ``<metric>_ci_low`` and ``<metric>_ci_high`` (None if undefined)."""
+        table = []
+        for point, runs in zip(self.points, self.runs):
+            row: dict[str, Any] = {p.path: p.values[i] for p, i in zip(self.params, point)}
+            row["replications"] = len(runs)
+            for name in metrics:
+                s = summarize([r.metrics[name] for r in runs])
+                row[name] = _clean(s.mean)
+                row[f"{name}_ci_low"] = _clean(s.ci_low)
+                row[f"{name}_ci_high"] = _clean(s.ci_high)
+            table.append(row)
+        return table
+
+
+def _clean(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def run_sweep(
+    scenarios: Sequence[Any],
+    params: Sequence[SweepParam],
+    replications: int,
+    seed: int,
+    jobs: int = 1,
+    reporter: Reporter = null_reporter,
+) -> SweepResult:
+    """Run every grid point's replications (common random numbers across points).
+
+    Args:
+        scenarios: one resolved scenario per grid point, in :func:`grid_points` order.
+        params: the swept parameters.
+        replications: replications per point.
+        seed: root seed.
+        jobs: worker processes.
+        reporter: progress display.
+
+    Returns:
+        The sweep.
+
+    Raises:
+        Interrupted: on Ctrl-C; ``done`` is a SweepResult with what finished.
+    """
+    points = grid_points(params)
+    if len(points) != len(scenarios):
+        raise ValueError(f"{len(points)} grid points but {len(scenarios)} scenarios")
+    label = f"sweep {len(points)} points x {replications} replications"
+    try:
+        with reporter(label, len(points) * replications) as bar:
+            runs = run_grid(scenarios, range(replications), seed, jobs=jobs, progress=bar)
+    except Interrupted as stop:
+        partial = SweepResult(list(params), points, stop.done, replications, int(seed), True)
+        raise Interrupted(partial, stop.total) from None
+    return SweepResult(list(params), points, runs, replications, int(seed))
+
+
+def load_points(path: str, overrides: Sequence[str], params: Sequence[SweepParam]) -> list[Any]:
+    """Load and validate the scenario of every grid point (before anything runs).
+
+    Args:
+        path: the scenario file (or bundled name).
+        overrides: the command's ``--set`` overrides, applied before the point's own.
+        params: the swept parameters.
+
+    Raises:
+        ScenarioError: if a point is not a valid scenario (an unknown path, a value
+            out of range); the message names the ``--param`` that made it.
+    """
+    from leadsim.scenarios.errors import ScenarioError
+    from leadsim.scenarios.loader import load_scenario
+
+    scenarios = []
+    for point in grid_points(params):
+        mine = point_overrides(params, point)
+        try:
+            scenarios.append(load_scenario(path, [*overrides, *mine]))
+        except ScenarioError as exc:
+            raise _as_param_error(exc, mine) from None
+    return scenarios
+
+
+def _as_param_error(exc: Any, mine: Sequence[str]) -> Any:
+    """Re-label problems caused by a point's overrides as coming from --param."""
+    import dataclasses
+
+    from leadsim.scenarios.errors import ScenarioError
+
+    problems = []
+    for problem in exc.problems:
+        if problem.value in mine or (problem.note or "").endswith(tuple(mine)):
+            problem = dataclasses.replace(
+                problem, rule=problem.rule.replace("--set", "--param"),
+                note=(problem.note or "from --set").replace("--set", "--param"))
+        problems.append(problem)
+    return ScenarioError(problems=problems)
