@@ -18,9 +18,9 @@ from leadsim.outputs.logs import (
     write_leads_csv,
 )
 from leadsim.outputs.runfolder import make_run_dir, write_json
-from leadsim.outputs.table import format_summary, format_value
+from leadsim.outputs.table import format_summary, format_value, unit_label
 from leadsim.planner.replicate import aggregate
-from leadsim.simulator.metrics import METRIC_NAMES
+from leadsim.simulator.metrics import METRIC_NAMES, METRICS
 from result_factory import attempt, fake_simulate, lead, make_result
 
 CHICAGO = "America/Chicago"
@@ -151,6 +151,42 @@ def test_summary_prints_undefined_values_as_dash():
     row = next(line for line in format_summary(doc).splitlines()
                if line.strip().startswith("cost_per_conversion"))
     assert row.split()[1] == "-"
+
+
+def _row(table: str, name: str) -> str:
+    return next(line for line in table.splitlines() if line.split()[:1] == [name])
+
+
+@pytest.mark.parametrize("replications", [1, 3])
+def test_unit_column_says_what_a_share_is_of(replications):
+    table = format_summary(_doc(replications))
+    assert "%  %" not in table  # the old layout repeated the percent sign as the unit
+    expected = {
+        "contact_rate": "of leads",
+        "conversion_rate": "of leads",
+        "share_waited": "of leads",
+        "attempt_contact_rate": "of attempts",
+        "rep_occupancy": "of rep time",
+        "inbound_answered_rate": "of inbound calls",
+        "penetration_rate": "of call target",
+        "speed_to_first_attempt_p50_min": "min",
+        "leads": "leads",
+        "revenue": "currency",
+    }
+    for name, label in expected.items():
+        row = _row(table, name)
+        assert row.endswith(f"  {label}"), (name, row)
+        assert row.count("%") == (3 if replications > 1 else 1) * (label.startswith("of ")), row
+
+
+def test_every_share_metric_has_a_unit_label():
+    for definition in METRICS:
+        label = unit_label(definition.name, definition.unit)
+        assert label and "%" not in label, definition.name
+        if definition.unit == "share":
+            assert label.startswith("of "), (definition.name, label)
+    assert unit_label("some_new_share", "share") == ""  # unknown: blank, not a guess
+    assert unit_label("x", "minutes") == "min"
 
 
 def test_format_value_by_unit():

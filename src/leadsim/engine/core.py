@@ -114,6 +114,9 @@ class Engine:
         self._owners: dict[str, list[int]] = {}  # per source: reps that can own its leads
         self._rr_next: dict[str, int] = {}
         self._rep_keys: dict[int, tuple[tuple[HeapKey, ...], tuple[tuple[str, str], ...]]] = {}
+        # Per rep, the ready heaps that exist among its keys (lists, not keys: no dict
+        # lookups on the hot path); dropped whenever a new heap is created.
+        self._rep_heaps: dict[int, list[list[tuple]]] = {}
 
     # ------------------------------------------------------------------ roster
 
@@ -124,6 +127,7 @@ class Engine:
             self._human_pools.add(f"rep:{rep.rep_id}")
         self._owners.clear()
         self._rep_keys.pop(rep.rep_id, None)
+        self._rep_heaps.pop(rep.rep_id, None)
 
     def _owners_for(self, source: str) -> list[int]:
         owners = self._owners.get(source)
@@ -176,6 +180,7 @@ class Engine:
         if lead.source not in self._sources:
             self._sources = self._sources + (lead.source,)
             self._rep_keys.clear()
+            self._rep_heaps.clear()
             self._owners.clear()
         self._set_deadline(state)
         self._place(state, live=lead.live)
@@ -211,6 +216,9 @@ class Engine:
         ):
             self.advance(now)
         heap_keys, live_keys = self._keys_for(rep)
+        heaps = self._rep_heaps.get(rep.rep_id)
+        if heaps is None:
+            heaps = self._rep_heaps[rep.rep_id] = [self._ready[k] for k in heap_keys if k in self._ready]
         if self._n_live:
             for key in live_keys:
                 queue = self._live.get(key)
@@ -224,20 +232,19 @@ class Engine:
             dial = self._cherry_pick(rep, heap_keys, now)
             if dial is not None:
                 return dial
-        ready = self._ready
+        clean_top = self._clean_top
         while True:
-            best_key = None
+            best_heap = None
             best_entry = None
-            for key in heap_keys:
-                heap = ready.get(key)
+            for heap in heaps:
                 if not heap:
                     continue
-                entry = self._clean_top(heap)
+                entry = clean_top(heap)
                 if entry is not None and (best_entry is None or entry < best_entry):
-                    best_entry, best_key = entry, key
+                    best_entry, best_heap = entry, heap
             if best_entry is None:
                 return None
-            heapq.heappop(ready[best_key])  # type: ignore[index]
+            heapq.heappop(best_heap)  # type: ignore[arg-type]
             dial = self._try_hand_out(self._leads[best_entry[2]], rep, now)
             if dial is not None:
                 return dial
@@ -440,6 +447,7 @@ class Engine:
         heap = self._ready.get(heap_key)
         if heap is None:
             heap = self._ready[heap_key] = []
+            self._rep_heaps.clear()
         heapq.heappush(heap, (tier, key, lead.lead_id, lead.version))
         if human:
             heapq.heappush(self._scored.setdefault(lead.pool, []), (-lead.score, lead.lead_id, lead.version))

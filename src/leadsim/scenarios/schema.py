@@ -115,6 +115,14 @@ class Calendar(Strict):
         return check_timezone(value)
 
 
+def check_weekday_keys(value: dict[str, float]) -> dict[str, float]:
+    """Return the mapping if every key is a weekday name (mon..sun), else raise ValueError."""
+    for key in value:
+        if key not in WEEKDAYS:
+            raise ValueError(f"unknown weekday {key!r}; use {WEEKDAYS}")
+    return value
+
+
 def check_timezone(value: str) -> str:
     """Return the zone name if it is a known IANA time zone, else raise ValueError."""
     try:
@@ -180,10 +188,7 @@ class ProfileWeights(Strict):
     @field_validator("weekdays")
     @classmethod
     def _day_names(cls, value: dict[str, float]) -> dict[str, float]:
-        for key in value:
-            if key not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {key!r}; use {WEEKDAYS}")
-        return value
+        return check_weekday_keys(value)
 
 
 NamedProfile = Literal["flat", "office_hours", "extended_hours", "business_days"]
@@ -482,10 +487,7 @@ class ContactModel(Strict):
     @field_validator("weekday_odds")
     @classmethod
     def _weekdays(cls, value: dict[str, float]) -> dict[str, float]:
-        for key in value:
-            if key not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {key!r}; use {WEEKDAYS}")
-        return value
+        return check_weekday_keys(value)
 
     @model_validator(mode="after")
     def _shares(self) -> "ContactModel":
