@@ -232,7 +232,8 @@ def _mapping_key(node: dict[Any, Any], segment: str, shapes: list[Any], walk: _W
     """The key of ``node`` that ``segment`` names, and the shapes of its value."""
     legal, child = key_shapes(shapes, segment)
     if not legal:
-        known = sorted({k for s in shapes if _is_model(s) for k in _model_keys(s)})
+        # extends is resolved before overrides apply, so it is never settable here.
+        known = sorted({k for s in shapes if _is_model(s) for k in _model_keys(s)} - {"extends"})
         raise walk.fail(segment, f"unknown --set path; known keys here are [{', '.join(known)}]")
     # Keys such as hour_odds' 16 are ints in the YAML but arrive as text here;
     # reuse the existing key so the override replaces it instead of duplicating it.

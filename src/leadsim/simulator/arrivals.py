@@ -66,12 +66,20 @@ def _hourly_rates(source: Source, calendar: FloorCalendar, hours: int) -> np.nda
     return per_week * weights[how] / total
 
 
-def _stream_times(source: Source, calendar: FloorCalendar, end: float, rng: np.random.Generator) -> np.ndarray:
+def _stream_times(source: Source, calendar: FloorCalendar, end: float, counts_rng: np.random.Generator,
+                  offsets_rng: np.random.Generator) -> np.ndarray:
+    """Poisson counts per hour and uniform times inside each hour.
+
+    Counts and offsets come from two separate streams, each consumed in hour order,
+    so the leads of the first N hours are the same whatever the run's length (a
+    longer drain or window adds leads at the end, it does not reshuffle them).
+    """
     hours = int(np.ceil(end / 60.0))
     rates = _hourly_rates(source, calendar, hours)
-    counts = rng.poisson(rates)
+    counts = counts_rng.poisson(rates)
     starts = np.repeat(np.arange(hours, dtype=float) * 60.0, counts)
-    times = np.sort(starts + rng.random(starts.size) * 60.0)
+    # Sorting within an hour keeps the prefix property: offsets are drawn in hour order.
+    times = np.sort(starts + offsets_rng.random(starts.size) * 60.0)
     return times[times < end]
 
 
@@ -104,12 +112,23 @@ def generate(
         replication: replication index.
     """
     key = streams.name_key(source.name)
-    rng = streams.generator(seed, replication, streams.ARRIVALS, key)
-    times = _batch_times(source, calendar, end) if source.kind == "batch" else _stream_times(source, calendar, end, rng)
-    attrs = streams.generator(seed, replication, streams.ATTRIBUTES, key)
+    if source.kind == "batch":
+        times = _batch_times(source, calendar, end)
+    else:
+        times = _stream_times(
+            source,
+            calendar,
+            end,
+            streams.generator(seed, replication, streams.ARRIVALS, key, 0),
+            streams.generator(seed, replication, streams.ARRIVALS, key, 1),
+        )
+    # One stream per attribute, so lead j's quality and zone do not depend on how
+    # many leads the run has (the same prefix property as the arrival times).
+    quality_rng = streams.generator(seed, replication, streams.ATTRIBUTES, key, 0)
+    zone_rng = streams.generator(seed, replication, streams.ATTRIBUTES, key, 1)
     if isinstance(source.quality, BetaQuality):
         a, b = source.quality.beta
-        quality = attrs.beta(a, b, size=times.size)
+        quality = quality_rng.beta(a, b, size=times.size)
         mean_quality = a / (a + b)
     else:
         quality = np.full(times.size, source.quality.fixed)
@@ -117,6 +136,6 @@ def generate(
     mix = source.timezones or {calendar.timezone: 1.0}
     names = list(mix)
     probs = np.asarray([mix[n] for n in names], float)
-    picks = attrs.choice(len(names), size=times.size, p=probs / probs.sum())
+    picks = zone_rng.choice(len(names), size=times.size, p=probs / probs.sum())
     index = np.asarray([zones.index(n) for n in names], dtype=np.int16)
     return SourceArrivals(times, np.clip(quality, 1e-9, 1 - 1e-9), index[picks], float(mean_quality))
