@@ -194,7 +194,12 @@ class Engine:
             self._n_ready += 1
             self._n_ready_new += 1
             return
-        self._schedule(state, callable_from(self, state, max(now, lead.created_at + self._cad.spacing_before(1))))
+        first = self._cad.spacing_before(1)
+        if self._cad.spacing_in_calling_time:
+            earliest = plus_calling_time(self, state, lead.created_at, first)
+        else:
+            earliest = lead.created_at + first
+        self._schedule(state, callable_from(self, state, max(now, earliest)))
 
     def next_for(self, rep: RepView, now: float, prefer_score: bool = False) -> Dial | None:
         """The lead this rep should call now, or None if nothing is callable for it.
@@ -289,6 +294,9 @@ class Engine:
             self._close(lead, lead.deadline_status, lead.deadline)
             return
         self._maybe_recycle_by_attempts(lead)
+        if lead.owner is not None and not self._works_followups(lead.owner):
+            # An owner who only makes first attempts cannot own a follow-up: it goes to the pool.
+            lead.owner, lead.pool, lead.transfer_at = None, SHARED, INF
         if rule is not None and rule.retry_minutes is not None:
             earliest = now + rule.retry_minutes
         else:
@@ -397,6 +405,10 @@ class Engine:
         lead.pool = f"rep:{owner}"
         if self._dist.mode == "owner_recycle" and self._dist.recycle_after_minutes is not None:
             self._plan_transfer(lead, lead.created_at + self._dist.recycle_after_minutes, SHARED)
+
+    def _works_followups(self, rep_id: int) -> bool:
+        rep = self._reps.get(rep_id)
+        return rep is None or rep.stages is None or "followup" in rep.stages
 
     def _plan_transfer(self, lead: LeadState, at: float, to: str) -> None:
         lead.transfer_at, lead.transfer_to = at, to

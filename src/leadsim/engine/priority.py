@@ -157,9 +157,14 @@ def build_rules(specs: tuple[tuple[str, dict], ...], new_leads_order: str = "old
     return rules
 
 
-def rank(rules: list[PriorityRule], lead: LeadState) -> tuple[int, float | tuple]:
-    """(tier, order key) of a lead under the rules."""
+def rank(rules: list[PriorityRule], lead: LeadState) -> tuple[int, tuple]:
+    """(tier, order key as a tuple) of a lead under the rules.
+
+    Keys are normalised to tuples so that entries ranked by different rule lists
+    (a human rep's own list and the shared pool) can always be compared.
+    """
     for tier, rule in enumerate(rules):
         if rule.matches(lead):
-            return tier, rule.order_key(lead)
-    return len(rules), lead.due
+            key = rule.order_key(lead)
+            return tier, key if isinstance(key, tuple) else (key,)
+    return len(rules), (lead.due,)
