@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import sys
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
 
 import click
 
@@ -148,11 +148,11 @@ def _workers(jobs: int | None) -> int:
     return jobs or os.cpu_count() or 1
 
 
-def _interrupted(what: str, folder: Any | None) -> None:
+def _interrupted(what: str, folder: Any | None) -> NoReturn:
     """Report an interrupted job on stderr and exit with 130 (the shell's code for Ctrl-C)."""
     where = f"; partial results written to {folder}/" if folder is not None else "; nothing written"
     click.echo(f"\nInterrupted: {what}{where}", err=True)
-    click.get_current_context().exit(130)
+    raise click.exceptions.Exit(130)
 
 
 def precision_options(func: F) -> F:
@@ -323,12 +323,12 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
                                        target, max_replications)
     except Interrupted as stop:
         partial = stop.done
-        folder = make_run_dir(out, f"compare-{names[0]}") if partial is not None else None
-        if partial is not None:
-            write_compare(folder, partial, {})
-            click.echo(json.dumps(partial.as_json(), indent=2) if as_json else format_compare(partial, shown))
-        _interrupted(f"{partial.replications if partial else 0} complete pairs of replications", folder)
-        return
+        if partial is None:
+            _interrupted("no complete pair of replications", None)
+        folder = make_run_dir(out, f"compare-{names[0]}")
+        write_compare(folder, partial, {})
+        click.echo(json.dumps(partial.as_json(), indent=2) if as_json else format_compare(partial, shown))
+        _interrupted(f"{partial.replications} complete pairs of replications", folder)
     folder = make_run_dir(out, f"compare-{names[0]}")
     write_compare(folder, comparison, {n: aggregate_summaries(g, n, root) for n, g in zip(names, grid)})
     if as_json:

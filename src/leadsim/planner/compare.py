@@ -92,7 +92,7 @@ class Difference:
                 "ci_low": self.ci_low, "ci_high": self.ci_high, "significant": self.significant}
 
 
-def welch_interval(x: Sequence[float], y: Sequence[float],
+def welch_interval(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray,
                    confidence: float = 0.95) -> tuple[float, float] | None:
     """Unpaired (Welch) interval of mean(y) - mean(x), ignoring non-finite values.
 
@@ -134,12 +134,13 @@ def paired_difference(base: Sequence[float], whatif: Sequence[float],
     b = np.asarray(base, dtype=np.float64)
     w = np.asarray(whatif, dtype=np.float64)
     both = np.isfinite(b) & np.isfinite(w)
-    d = summarize((w - b)[both], confidence)
+    d = summarize((w - b)[both].tolist(), confidence)
     low, high = _finite(d.ci_low), _finite(d.ci_high)
     significant = None if low is None or high is None else bool(low > 0 or high < 0)
     unpaired = welch_interval(b, w, confidence)
     return Difference(
-        base=_finite(summarize(b).mean), value=_finite(summarize(w).mean), diff=_finite(d.mean),
+        base=_finite(summarize(b.tolist()).mean), value=_finite(summarize(w.tolist()).mean),
+        diff=_finite(d.mean),
         ci_low=low, ci_high=high, significant=significant,
         unpaired_low=None if unpaired is None else unpaired[0],
         unpaired_high=None if unpaired is None else unpaired[1],

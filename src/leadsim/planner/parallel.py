@@ -76,14 +76,14 @@ def _ignore_sigint() -> None:
 
 def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
     """Cancel queued tasks; with ``kill``, also stop the running workers at once."""
+    # The executor has no public way to stop a running task; its worker processes
+    # are ours, so terminate them rather than wait for long runs to finish. Take
+    # them before shutdown(), which forgets them.
+    processes = list((getattr(pool, "_processes", None) or {}).values()) if kill else []
     pool.shutdown(wait=False, cancel_futures=True)
-    if kill:
-        # The executor has no public way to stop a running task; its worker
-        # processes are ours, so terminate them rather than wait for a long run.
-        processes = getattr(pool, "_processes", None) or {}
-        for process in list(processes.values()):
-            with contextlib.suppress(Exception):
-                process.terminate()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 def run_tasks(

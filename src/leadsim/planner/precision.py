@@ -9,9 +9,10 @@ what-if). The rule:
    :data:`MIN_FIRST_BATCH`);
 2. measure the half-width h after n replications; stop if h <= target or the
    maximum is reached;
-3. otherwise, since h shrinks like 1/sqrt(n), about n (h / target)^2
-   replications are needed: run enough more to reach 1.1 times that (at least
-   a quarter more, at least 2, never beyond the maximum), and go to 2.
+3. otherwise estimate the spread s of the values from h (h = t * s / sqrt(n)),
+   find the m at which t(m - 1) * s / sqrt(m) would reach the target, run
+   enough more replications to reach 1.1 m (at least a quarter more, at least
+   2, never beyond the maximum), and go to 2.
 
 Batch sizes depend only on results, never on ``--jobs``, so a precision run is
 as reproducible as any other. Replications are numbered on from batch to batch
@@ -30,7 +31,7 @@ from leadsim.planner.specs import SpecError, check_metric, parse_number
 from leadsim.planner.stats import summarize
 
 #: A precision run starts with at least this many replications.
-MIN_FIRST_BATCH = 5
+MIN_FIRST_BATCH = 10
 
 #: Grid of summaries: ``grid[i]`` holds scenario i's replications, in order.
 Grid = list[list[RepSummary]]
@@ -80,7 +81,7 @@ def parse_precision(text: str) -> PrecisionTarget:
     if not sep or not name.strip() or not value.strip():
         raise SpecError(f"--precision {text!r}: expected METRIC=HALFWIDTH, "
                         "e.g. --precision conversion_rate=0.005")
-    metric = check_metric(name.strip(), "--precision")
+    metric = check_metric(name.strip(), f"--precision {text!r}")
     half = parse_number(value, "--precision", text)
     if half <= 0:
         raise SpecError(f"--precision {text!r}: the half-width must be > 0")
@@ -96,13 +97,29 @@ def half_width(values: Sequence[float]) -> float | None:
 
 
 def next_total(done: int, half: float | None, target: float, maximum: int) -> int:
-    """How many replications to have after the next batch (see the module docstring)."""
+    """How many replications to have after the next batch (see the module docstring).
+
+    The spread is recovered from the half-width, ``s = half * sqrt(n) / t(n-1)``,
+    and the projection solves ``t(m-1) * s / sqrt(m) <= target`` for m, so the
+    wide t quantile of a small first batch is not carried into the projection.
+    """
     if half is None:
         wanted = 2 * done
     else:
-        wanted = math.ceil(1.1 * done * (half / target) ** 2)
+        spread = half * math.sqrt(done) / _t975(done - 1)
+        needed = done
+        while needed < maximum and _t975(needed - 1) * spread / math.sqrt(needed) > target:
+            needed += 1
+        wanted = math.ceil(1.1 * needed)
     wanted = max(wanted, done + max(2, math.ceil(done / 4)))
     return min(wanted, maximum)
+
+
+def _t975(df: int) -> float:
+    """The 97.5% quantile of Student's t with ``df`` degrees of freedom."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, df=max(df, 1)))
 
 
 def run_until_precise(

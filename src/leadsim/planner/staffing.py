@@ -83,7 +83,7 @@ def parse_target(text: str) -> Target:
     op = {"=>": ">=", "=<": "<="}.get(match.group("op"), match.group("op"))
     if op not in (">=", "<="):
         raise SpecError(f"--target {text!r}: use >= or <= (got {match.group('op')}); {_FORM}")
-    metric = check_metric(match.group("metric"), "--target")
+    metric = check_metric(match.group("metric"), f"--target {text!r}")
     return Target(metric, op, parse_number(match.group("value"), "--target", text))
 
 
