@@ -203,9 +203,7 @@ def write_leads_csv(result: RunResult, path: str | Path, calendar_start: dt.date
     Returns:
         The path written.
     """
-    path = Path(path)
-    leads_frame(result, calendar_start, timezone).to_csv(path, index=False, na_rep="")
-    return path
+    return _write_csv(leads_frame(result, calendar_start, timezone), path)
 
 
 def write_attempts_csv(result: RunResult, path: str | Path, calendar_start: dt.date,
@@ -221,6 +219,11 @@ def write_attempts_csv(result: RunResult, path: str | Path, calendar_start: dt.d
     Returns:
         The path written.
     """
+    return _write_csv(attempts_frame(result, calendar_start, timezone), path)
+
+
+def _write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a log table as CSV (missing values as empty fields) and return the path."""
     path = Path(path)
-    attempts_frame(result, calendar_start, timezone).to_csv(path, index=False, na_rep="")
+    frame.to_csv(path, index=False, na_rep="")
     return path
