@@ -1,10 +1,17 @@
 """The SimPy model of a sales floor hosting the engine.
 
-Processes: one per rep (works its intervals, pulls work from the engine), one
-feeding arrivals, one sampling the backlog. No process per pending lead and no
-polling: an idle rep waits on its own event, and a single dispatcher timer,
-armed only while some rep is idle, fires when the engine's next lead falls due.
-Inbound callers' patience is a plain timeout callback.
+Reps, arrivals and the backlog sampler are event-driven: each is a small state
+machine whose steps run as callbacks of SimPy events, not a generator process
+(a process resume costs a generator switch per event, and a rep has one or two
+events per attempt). No process per pending lead and no polling: an idle rep
+waits to be handed work, and a single dispatcher timer, armed only while some
+rep is idle, fires when the engine's next lead falls due. Inbound callers'
+patience is a plain timeout callback.
+
+The callbacks schedule exactly the events the generator version yielded, in the
+same order, so runs are identical to it event for event. The per-attempt paths
+read the clock as ``env._now``: the attribute behind SimPy's ``now`` property,
+without the cost of a property call.
 
 Ties at the same simulated time break deterministically: SimPy processes
 same-time events in scheduling order, arrivals are fed in (time, source, index)
@@ -13,23 +20,46 @@ order and idle reps are offered work longest-idle first.
 
 from __future__ import annotations
 
-from typing import Generator, Iterable
+from functools import partial
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import simpy
 
-from leadsim.engine import AttemptResult, Engine, LeadClosed, NewLead, RepView, StepSent
+from leadsim.engine import AttemptResult, Dial, Engine, LeadClosed, NewLead, RepView, StepSent
 from leadsim.simulator.physics import Physics
 from leadsim.simulator.recorder import Recorder
 from leadsim.simulator.shifts import RepSchedule
 
 INF = float("inf")
+_new_tuple = tuple.__new__
 
 
 class Rep:
-    """A rep on the floor: identity, schedule and the event it sleeps on when idle."""
+    """A rep on the floor: identity, schedule and where it is in its day.
 
-    __slots__ = ("rep_id", "team", "view", "schedule", "wake", "shift_end", "cherry_pick", "rng")
+    ``interval`` is the index of the next schedule interval to start; ``shift_end``
+    the end of the current one. While a call is under way, ``lead_id``, ``started``
+    and ``outcome`` describe it; ``handed`` is the dial handed to it while it was idle.
+    ``on_ended`` and ``on_woken`` are the rep's event callbacks, bound once.
+    """
+
+    __slots__ = (
+        "rep_id",
+        "team",
+        "view",
+        "schedule",
+        "shift_end",
+        "cherry_pick",
+        "rng",
+        "interval",
+        "lead_id",
+        "started",
+        "outcome",
+        "handed",
+        "on_ended",
+        "on_woken",
+    )
 
     def __init__(
         self,
@@ -44,10 +74,16 @@ class Rep:
         self.team = team
         self.view = view
         self.schedule = schedule
-        self.wake: simpy.Event | None = None
         self.shift_end = 0.0
         self.cherry_pick = cherry_pick  # chance a (human) rep picks its best-looking lead
         self.rng = rng  # the rep's own behaviour stream
+        self.interval = 0
+        self.lead_id = -1
+        self.started = 0.0
+        self.outcome = ""
+        self.handed: Dial | None = None
+        self.on_ended: Callable[[simpy.Event], None] | None = None
+        self.on_woken: Callable[[simpy.Event], None] | None = None
 
     def wants_best_looking(self) -> bool:
         """Whether this time the rep cherry-picks (a draw from its own stream)."""
@@ -84,121 +120,218 @@ class Floor:
         self.idle: dict[int, Rep] = {}
         self._timer_at = INF
         self._timer_event: simpy.Event | None = None
+        self._arrivals: Iterator[tuple[float, NewLead]] = iter(())
+        self._arriving: NewLead | None = None
+        self._patience: dict[str, float] = {}
+        self._sample_until = 0.0
+        self._sample_every = 0.0
         engine.on_close = self._on_close
         engine.on_step = self._on_step
+        physics.use_leads(recorder.key, recorder.source, lead_zones, recorder.quality)
+        for rep in reps:
+            # partial, not a lambda: called with the event, it runs the method with
+            # no intermediate Python frame (these fire once or twice per attempt).
+            rep.on_ended = partial(self._call_ended, rep)
+            rep.on_woken = partial(self._woken, rep)
 
     # ---------------------------------------------------------------- engine listeners
 
     def _on_close(self, closed: LeadClosed) -> None:
         self.rec.lead_closed(closed.lead_id, closed.status, closed.at)
+        self.physics.lead_closed(closed.lead_id)
 
     def _on_step(self, step: StepSent) -> None:
         self.rec.step(step.lead_id, step.channel, step.at)
 
-    # ---------------------------------------------------------------- processes
+    # ---------------------------------------------------------------- start
 
     def start(self, arrival_times: list[float], arrival_leads: Iterable[NewLead], patience: dict[str, float], until: float, sample_every: float) -> None:
-        """Start every process."""
-        for rep in self.reps:
-            self.env.process(self._rep_loop(rep))
-        self.env.process(self._arrivals(arrival_times, arrival_leads, patience))
-        self.env.process(self._sampler(until, sample_every))
+        """Start the reps, the arrivals and the backlog sampler.
 
-    def _arrivals(self, times: list[float], leads: Iterable[NewLead], patience: dict[str, float]) -> Generator:
-        env, engine = self.env, self.engine
-        for t, lead in zip(times, leads):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            engine.lead_arrived(lead, env.now)
-            if lead.live:
-                wait = patience[lead.source]
-                env.timeout(wait).callbacks.append(lambda _ev, lid=lead.lead_id: self._abandon(lid))
-            if self.idle:
-                self._dispatch()
+        Each starts from its own event at time zero, reps first, in this order; all
+        share one priority, so everything they schedule keeps the same order.
+        """
+        env = self.env
+        self._arrivals = zip(arrival_times, arrival_leads)
+        self._patience = patience
+        self._sample_until, self._sample_every = until, sample_every
+        for rep in self.reps:
+            env.timeout(0.0).callbacks.append(lambda _ev, r=rep: self._next_interval(r))
+        env.timeout(0.0).callbacks.append(lambda _ev: self._next_arrival())
+        env.timeout(0.0).callbacks.append(self._sample)
+
+    # ---------------------------------------------------------------- arrivals and sampler
+
+    def _next_arrival(self) -> None:
+        """Feed every lead due by now to the engine, then wait for the next one."""
+        env = self.env
+        for t, lead in self._arrivals:
+            now = env._now
+            if t > now:
+                self._arriving = lead
+                env.timeout(t - now).callbacks.append(self._on_arrival)
+                return
+            self._arrive(lead)
+
+    def _on_arrival(self, _event: simpy.Event) -> None:
+        self._arrive(self._arriving)  # type: ignore[arg-type]
+        self._next_arrival()
+
+    def _arrive(self, lead: NewLead) -> None:
+        env = self.env
+        self.engine.lead_arrived(lead, env._now)
+        if lead.live:
+            wait = self._patience[lead.source]
+            env.timeout(wait).callbacks.append(lambda _ev, lid=lead.lead_id: self._abandon(lid))
+        if self.idle:
+            self._dispatch()
 
     def _abandon(self, lead_id: int) -> None:
         if self.engine.caller_abandoned(lead_id, self.env.now) and self.idle:
             self._arm_timer()
 
-    def _sampler(self, until: float, every: float) -> Generator:
+    def _sample(self, _event: simpy.Event) -> None:
         env, engine = self.env, self.engine
-        while env.now <= until:
+        if env.now <= self._sample_until:
             engine.advance(env.now)
             due, new = engine.backlog()
             self.rec.backlog(env.now, due, new)
-            yield env.timeout(every)
+            env.timeout(self._sample_every).callbacks.append(self._sample)
 
-    def _rep_loop(self, rep: Rep) -> Generator:
-        # The call is inlined (no ``yield from`` helper): this loop runs once per attempt.
-        env, engine, rec, physics = self.env, self.engine, self.rec, self.physics
-        zones = self.lead_zones
-        for start, end in rep.schedule.intervals:
+    # ---------------------------------------------------------------- a rep's day
+
+    def _next_interval(self, rep: Rep) -> None:
+        """Start the rep's next working interval, or wait for it to begin."""
+        env = self.env
+        intervals = rep.schedule.intervals
+        while rep.interval < len(intervals):
+            start, end = intervals[rep.interval]
+            rep.interval += 1
             if env.now >= end:
                 continue  # a long call ran over this whole (short) interval
             if env.now < start:
-                yield env.timeout(start - env.now)
-            rep.shift_end = end
-            env.timeout(end - env.now).callbacks.append(lambda _ev, r=rep: self._off_shift(r))
-            while env.now < end:
-                dial = engine.next_for(rep.view, env.now, rep.cherry_pick > 0.0 and rep.wants_best_looking())
-                if dial is None:
-                    rep.wake = env.event()
-                    self.idle[rep.rep_id] = rep
-                    self._arm_timer()
-                    dial = yield rep.wake
-                    if dial is None:
-                        continue  # woken by the end of the shift
-                now = env.now
-                lead_id = dial.lead_id
-                draw = physics.attempt(
-                    rec.key[lead_id],
-                    rec.source[lead_id],
-                    zones[lead_id],
-                    rec.quality[lead_id],
-                    dial.created_at,
-                    dial.attempt,
-                    dial.live,
-                    dial.steps_sent,
-                    rep.team,
-                    now,
-                )
-                rec.attempt_started(lead_id, rep.rep_id, now, draw, dial)
-                yield env.timeout(draw.minutes)
-                engine.attempt_ended(AttemptResult(lead_id, rep.rep_id, now, env.now, draw.outcome))
-                if self.idle:
-                    # An ended attempt only schedules its lead for later (or closes it),
-                    # so idle reps need a timer for the new due time, not a dispatch now.
-                    self._arm_timer()
+                env.timeout(start - env.now).callbacks.append(lambda _ev, r=rep, e=end: self._begin(r, e))
+            else:
+                self._begin(rep, end)
+            return
+
+    def _begin(self, rep: Rep, end: float) -> None:
+        env = self.env
+        rep.shift_end = end
+        env.timeout(end - env.now).callbacks.append(lambda _ev, r=rep: self._off_shift(r))
+        self._work(rep)
+
+    def _work(self, rep: Rep) -> None:
+        """A free rep asks for a lead: call it, or go idle until handed one (or the shift ends)."""
+        now = self.env._now  # the ``now`` property, without the property call (runs per attempt)
+        if now >= rep.shift_end:
+            self._next_interval(rep)
+            return
+        dial = self.engine.next_for(rep.view, now, rep.cherry_pick > 0.0 and rep.wants_best_looking())
+        if dial is None:
+            self.idle[rep.rep_id] = rep
+            self._arm_timer()
+            return
+        self._call(rep, dial)
+
+    def _woken(self, rep: Rep, _event: simpy.Event) -> None:
+        """The rep was handed a lead while idle (or, with None, its shift ended)."""
+        dial = rep.handed
+        if dial is None:
+            self._work(rep)  # finds the shift over
+        else:
+            rep.handed = None
+            self._call(rep, dial)
+
+    def _call(self, rep: Rep, dial: Dial) -> None:
+        """Start the call: draw its outcome and length, log it, hang up when it is over."""
+        env = self.env
+        now = env._now
+        lead_id, _, attempt, live, _, created, steps_sent, owner = dial  # one unpack, not six attribute reads
+        outcome, minutes = self.physics.attempt(lead_id, attempt, live, created, steps_sent, rep.team, now)
+        self.rec.attempt_started(lead_id, rep.rep_id, now, outcome, minutes, attempt, live, owner)
+        rep.lead_id, rep.started, rep.outcome = lead_id, now, outcome
+        env.timeout(minutes).callbacks.append(rep.on_ended)  # type: ignore[arg-type]
+
+    def _call_ended(self, rep: Rep, _event: simpy.Event) -> None:
+        engine, idle = self.engine, self.idle
+        now = self.env._now
+        # tuple.__new__ builds the AttemptResult without its Python-level __new__ (half the cost).
+        engine.attempt_ended(_new_tuple(AttemptResult, (rep.lead_id, rep.rep_id, rep.started, now, rep.outcome)))
+        if idle:
+            # An ended attempt only schedules its lead for later (or closes it),
+            # so idle reps need a timer for the new due time, not a dispatch now.
+            # (_arm_timer, inlined: this runs after most attempts.)
+            due = engine.next_due_time()
+            if due is not None and due < self._timer_at:
+                self._set_timer(due)
+        # Then what _work does, inlined: most attempts start here.
+        if now >= rep.shift_end:
+            self._next_interval(rep)
+            return
+        dial = engine.next_for(rep.view, now, rep.cherry_pick > 0.0 and rep.wants_best_looking())
+        if dial is None:
+            idle[rep.rep_id] = rep
+            due = engine.next_due_time()  # _arm_timer, inlined (idle is not empty now)
+            if due is not None and due < self._timer_at:
+                self._set_timer(due)
+            return
+        self._call(rep, dial)
 
     # ---------------------------------------------------------------- dispatcher
 
+    def _wake(self, rep: Rep, dial: Dial | None) -> None:
+        """Wake an idle rep: it acts in an event of its own at this same instant.
+
+        A zero-delay timeout is scheduled exactly as a succeeded event would be
+        (same time, same priority), in one call instead of three.
+        """
+        rep.handed = dial
+        self.env.timeout(0.0).callbacks.append(rep.on_woken)  # type: ignore[arg-type]
+
     def _off_shift(self, rep: Rep) -> None:
-        if self.idle.pop(rep.rep_id, None) is not None and rep.wake is not None:
-            rep.wake.succeed(None)
+        if self.idle.pop(rep.rep_id, None) is not None:
+            self._wake(rep, None)
 
     def _dispatch(self) -> None:
         """Offer due work to idle reps, longest idle first; then re-arm the timer."""
-        now, engine = self.env.now, self.engine
+        now, engine, idle = self.env._now, self.engine, self.idle
         engine.advance(now)
-        for rep in list(self.idle.values()):
-            if engine.backlog()[0] == 0:
+        # Leads due and not being called. Everything due by now has been advanced, so
+        # each hand-out lowers this by at least one: after one, ``ready - 1`` bounds it,
+        # and a bound of 0 is exact, which saves asking again in the usual case of a
+        # single due lead.
+        ready = engine.backlog()[0]
+        for rep in tuple(idle.values()):
+            if ready == 0:
                 break
             if rep.shift_end <= now:
                 continue  # its off-shift callback at this same instant has not run yet
             dial = engine.next_for(rep.view, now, rep.cherry_pick > 0.0 and rep.wants_best_looking())
             if dial is not None:
-                del self.idle[rep.rep_id]
-                rep.wake.succeed(dial)  # type: ignore[union-attr]
-        self._arm_timer()
+                del idle[rep.rep_id]
+                rep.handed = dial  # _wake, inlined
+                self.env.timeout(0.0).callbacks.append(rep.on_woken)  # type: ignore[arg-type]
+                ready -= 1
+            if ready:
+                ready = engine.backlog()[0]
+        if idle:
+            due = engine.next_due_time()  # _arm_timer, inlined
+            if due is not None and due < self._timer_at:
+                self._set_timer(due)
 
     def _arm_timer(self) -> None:
         if not self.idle:
             return
         due = self.engine.next_due_time()
-        if due is None or due >= self._timer_at:
-            return
+        if due is not None and due < self._timer_at:
+            self._set_timer(due)
+
+    def _set_timer(self, due: float) -> None:
+        """Arm the dispatcher timer for ``due`` (earlier than the one armed, if any)."""
         self._timer_at = due
-        event = self.env.timeout(max(0.0, due - self.env.now))
+        now = self.env._now
+        event = self.env.timeout(due - now if due > now else 0.0)  # max(0.0, due - now), no builtin call
         self._timer_event = event
         event.callbacks.append(self._on_timer)
 

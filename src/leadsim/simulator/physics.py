@@ -19,12 +19,16 @@ then close with odds
 
 Working in odds keeps every probability in (0, 1) whatever the multipliers.
 All randomness comes from counter-based per-(lead, attempt) uniforms, so the same
-lead has the same luck on its k-th attempt in every scenario.
+lead has the same luck on its k-th attempt in every scenario. For speed they are
+read from blocks precomputed with numpy (:func:`streams.luck_block`, the same
+values bit for bit).
 """
 
 from __future__ import annotations
 
 import math
+from array import array
+from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Callable, NamedTuple
 
@@ -40,7 +44,14 @@ from leadsim.scenarios.schema import (
 from leadsim.simulator import streams
 
 _inv_cdf = NormalDist().inv_cdf
+log1p = math.log1p
 _TINY = 2.0**-54
+_BLOCK_BITS = streams.LUCK_BLOCK_BITS
+_BLOCK_MASK = (1 << _BLOCK_BITS) - 1
+_WIDTH = streams.LUCK_WIDTH
+#: Attempts per lead covered by the luck blocks (later attempts hash on the fly);
+#: bounds a block's memory when the call target is large.
+_MAX_LUCK_ATTEMPTS = 12
 
 
 def _odds(p: float) -> float:
@@ -62,21 +73,31 @@ def sampler(dist: Duration) -> Callable[[float], float]:
 
 
 class AttemptDraw(NamedTuple):
-    """The simulated outcome of one attempt: engine outcome, rep minutes, flags.
+    """The simulated outcome of one attempt: engine outcome and rep minutes.
 
-    A NamedTuple rather than a frozen dataclass: equally immutable, three times
-    cheaper to create, and one is created per attempt.
+    Whether the lead was reached, qualified or converted follows from the outcome
+    ("contact", "qualified", "converted"). A NamedTuple rather than a frozen
+    dataclass: equally immutable, three times cheaper to create, and one is
+    created per attempt. :meth:`Physics.attempt` builds it with :data:`_draw`
+    (``tuple.__new__``), which skips the generated Python-level ``__new__`` and
+    halves the cost again.
     """
 
     outcome: str
     minutes: float
-    reached: bool
-    qualified: bool
-    converted: bool
+
+
+_draw = tuple.__new__  # _draw(AttemptDraw, (outcome, minutes))
 
 
 class TeamTimes:
-    """Handle-time samplers of one team, by outcome."""
+    """Handle-time samplers of one team, by outcome.
+
+    For the commonest draws the parameters are exposed too, so that
+    :meth:`Physics.attempt` can compute them in place instead of calling the
+    sampler: ``wrap_fixed`` (the wrap-up time when fixed, else None) and
+    ``no_answer_mean`` / ``talk_mean`` (the mean when exponential, else None).
+    """
 
     def __init__(self, handle: HandleTimes) -> None:
         self.no_answer = sampler(handle.no_answer)
@@ -85,6 +106,14 @@ class TeamTimes:
         self.bad_number = sampler(handle.bad_number)
         self.talk = sampler(handle.talk)
         self.wrap = sampler(handle.wrap)
+        self.wrap_fixed = float(handle.wrap.fixed) if isinstance(handle.wrap, FixedDist) else None
+        self.no_answer_mean = _exponential_mean(handle.no_answer)
+        self.talk_mean = _exponential_mean(handle.talk)
+
+
+def _exponential_mean(dist: Duration) -> float | None:
+    """The mean of an exponential duration (as :func:`sampler` uses it), else None."""
+    return float(dist.exponential.mean) if isinstance(dist, ExponentialDist) else None
 
 
 class Physics:
@@ -121,6 +150,54 @@ class Physics:
         self.email_lift = conv.email_day1_lift
         self.teams = [TeamTimes(t.handle_minutes) for t in scenario.teams]
         self.skill = [t.skill for t in scenario.teams]
+        self.unreached_share = self.voicemail_share + self.busy_share  # voicemail or busy
+        # Without age decay and clock odds, P(contact) depends on the source and the
+        # attempt number only: tabulate it (same arithmetic as contact_probability,
+        # so the same bits). Row s, index k: attempt k of a lead of source s; the last
+        # entry repeats, as the last attempt_odds value does.
+        self.contact_table: list[list[float]] | None = None
+        if not self.age_half_life and not self.by_clock and self.attempt_odds:
+            self.contact_table = [
+                [0.0] + [self.contact_probability(s, k, 0.0, 0, 0) for k in range(1, len(self.attempt_odds) + 1)]
+                for s in range(len(names))
+            ]
+        # The leads' own attributes and precomputed luck: see use_leads.
+        self.luck_attempts = min(scenario.policy.cadence.call_target, _MAX_LUCK_ATTEMPTS)
+        self.lead_keys: Sequence[int] = ()
+        self.lead_source: Sequence[int] = ()
+        self.lead_zone: Sequence[str] = ()
+        self.lead_quality: Sequence[float] = ()
+        self.luck_blocks: list[array | None] = []
+        self.luck_open: list[int] = []  # per block, its leads not closed yet
+
+    def use_leads(self, keys: Sequence[int], source: Sequence[int], zone: Sequence[str], quality: Sequence[float]) -> None:
+        """The run's leads, by lead id: luck key, source index, time zone and quality.
+
+        Must be called before :meth:`attempt`, which reads a lead's attributes here
+        (only those the draw needs). Per-attempt luck is read from blocks of 1,024
+        consecutive lead ids, each computed on its first attempt and dropped when
+        :meth:`lead_closed` has been called for all its leads; leads arrive in id
+        order, so only the few blocks of recent leads are alive.
+        """
+        n = len(keys)
+        n_blocks = (n >> _BLOCK_BITS) + 1
+        self.lead_keys, self.lead_source, self.lead_zone, self.lead_quality = keys, source, zone, quality
+        self.luck_blocks = [None] * n_blocks
+        self.luck_open = [1 << _BLOCK_BITS] * n_blocks
+        self.luck_open[-1] = n - ((n_blocks - 1) << _BLOCK_BITS)
+
+    def lead_closed(self, lead: int) -> None:
+        """The lead will not be called again: free its luck block once all its leads are done."""
+        b = lead >> _BLOCK_BITS
+        self.luck_open[b] -= 1
+        if not self.luck_open[b]:
+            self.luck_blocks[b] = None
+
+    def _luck_block(self, b: int) -> array:
+        first = b << _BLOCK_BITS
+        count = min(1 << _BLOCK_BITS, len(self.lead_keys) - first)
+        block = self.luck_blocks[b] = streams.luck_block(self.lead_keys, first, count, self.luck_attempts)
+        return block
 
     @staticmethod
     def _pick(values: list[float], k: int) -> float:
@@ -154,41 +231,71 @@ class Physics:
 
     def attempt(
         self,
-        key: int,
-        source: int,
-        zone: str,
-        quality: float,
-        created: float,
+        lead: int,
         attempt: int,
         live: bool,
+        created: float,
         steps_sent: tuple[float, ...],
         team: int,
         now: float,
     ) -> AttemptDraw:
-        """Draw what happens when a rep of ``team`` dials (or answers) a lead at ``now``."""
-        pair = streams.uniform_pair
+        """Draw what happens when a rep of ``team`` makes attempt ``attempt`` on ``lead`` at ``now``.
+
+        ``live``, ``created`` and ``steps_sent`` are the dial's (an inbound caller on
+        the line, the lead's creation time, its non-call steps so far).
+
+        Runs once per attempt, so the common cases are inlined: the uniforms from
+        a luck block, contact odds from :attr:`contact_table` when they allow it,
+        and the lead's attributes read only when the draw needs them.
+        """
         times = self.teams[team]
-        handle_u, wrap_u = pair(key, attempt, streams.SLOT_HANDLE)
-        wrap = times.wrap(wrap_u)
+        if attempt <= self.luck_attempts:
+            block = self.luck_blocks[lead >> _BLOCK_BITS]
+            if block is None:
+                block = self._luck_block(lead >> _BLOCK_BITS)
+            i = ((lead & _BLOCK_MASK) * self.luck_attempts + attempt - 1) * _WIDTH
+            handle_u, wrap_u, u_reach, u_kind = block[i], block[i + 1], block[i + 2], block[i + 3]
+        else:
+            block, i = None, 0
+            key = self.lead_keys[lead]
+            handle_u, wrap_u = streams.uniform_pair(key, attempt, streams.SLOT_HANDLE)
+            u_reach, u_kind = streams.uniform_pair(key, attempt, streams.SLOT_CONTACT)
+        wrap = times.wrap_fixed
+        if wrap is None:
+            wrap = times.wrap(wrap_u)
+        source = self.lead_source[lead]
         if not live:
-            if self.bad_number_rate > 0 and pair(key, 0, streams.SLOT_BAD_NUMBER)[0] < self.bad_number_rate:
-                return AttemptDraw("bad_number", times.bad_number(handle_u) + wrap, False, False, False)
-            if self.by_clock:
-                _, hour, weekday = self.calendar.day_hour_weekday(now, zone)
+            if (
+                self.bad_number_rate > 0
+                and streams.uniform_pair(self.lead_keys[lead], 0, streams.SLOT_BAD_NUMBER)[0] < self.bad_number_rate
+            ):
+                return _draw(AttemptDraw, ("bad_number", times.bad_number(handle_u) + wrap))
+            table = self.contact_table
+            if table is not None:
+                row = table[source]
+                p = row[attempt] if attempt < len(row) else row[-1]
             else:
-                hour, weekday = 0, 0  # every hour and weekday has odds 1
-            p = self.contact_probability(source, attempt, now - created, hour, weekday)
-            u_reach, u_kind = pair(key, attempt, streams.SLOT_CONTACT)
+                if self.by_clock:
+                    _, hour, weekday = self.calendar.day_hour_weekday(now, self.lead_zone[lead])
+                else:
+                    hour, weekday = 0, 0  # every hour and weekday has odds 1
+                p = self.contact_probability(source, attempt, now - created, hour, weekday)
             if u_reach >= p:
                 if u_kind < self.voicemail_share:
-                    return AttemptDraw("voicemail", times.voicemail(handle_u) + wrap, False, False, False)
-                if u_kind < self.voicemail_share + self.busy_share:
-                    return AttemptDraw("busy", times.busy(handle_u) + wrap, False, False, False)
-                return AttemptDraw("no_answer", times.no_answer(handle_u) + wrap, False, False, False)
-        minutes = times.talk(handle_u) + wrap
-        u_qualify, u_close = pair(key, attempt, streams.SLOT_CONVERSION)
-        if u_qualify >= self.qualify_probability(source, now - created, quality):
-            return AttemptDraw("contact", minutes, True, False, False)
-        emailed = any(t <= now and t - created <= 1440.0 for t in steps_sent)
+                    return _draw(AttemptDraw, ("voicemail", times.voicemail(handle_u) + wrap))
+                if u_kind < self.unreached_share:
+                    return _draw(AttemptDraw, ("busy", times.busy(handle_u) + wrap))
+                mean = times.no_answer_mean  # the exponential sampler, inlined
+                handle = -mean * log1p(-handle_u) if mean is not None else times.no_answer(handle_u)
+                return _draw(AttemptDraw, ("no_answer", handle + wrap))
+        mean = times.talk_mean
+        minutes = (-mean * log1p(-handle_u) if mean is not None else times.talk(handle_u)) + wrap
+        if block is not None:
+            u_qualify, u_close = block[i + 4], block[i + 5]
+        else:
+            u_qualify, u_close = streams.uniform_pair(self.lead_keys[lead], attempt, streams.SLOT_CONVERSION)
+        if u_qualify >= self.qualify_probability(source, now - created, self.lead_quality[lead]):
+            return _draw(AttemptDraw, ("contact", minutes))
+        emailed = bool(steps_sent) and any(t <= now and t - created <= 1440.0 for t in steps_sent)
         closed = u_close < self.close_probability(source, team, attempt, emailed)
-        return AttemptDraw("converted" if closed else "qualified", minutes, True, True, closed)
+        return _draw(AttemptDraw, ("converted" if closed else "qualified", minutes))

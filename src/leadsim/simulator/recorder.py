@@ -7,8 +7,6 @@ from array import array
 
 import numpy as np
 
-from leadsim.engine.types import Dial
-from leadsim.simulator.physics import AttemptDraw
 from leadsim.simulator.results import (
     CHANNELS,
     LEAD_STATUSES,
@@ -23,8 +21,15 @@ _STATUS = {name: i for i, name in enumerate(LEAD_STATUSES)}
 _OUTCOME = {name: i for i, name in enumerate(OUTCOMES)}
 _CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
 _STEP_OUTCOME = _OUTCOME[""]
+_CALL_CHANNEL = _CHANNEL["call"]
+# Lookup tables by outcome code: reached a person; and qualified (given reached).
+_REACHED = np.isin(np.arange(len(OUTCOMES)), [_OUTCOME[name] for name in ("contact", "qualified", "converted")])
+_QUALIFIED = np.isin(np.arange(len(OUTCOMES)), [_OUTCOME[name] for name in ("qualified", "converted")])
 _CHUNK = 1 << 16
 _ROW_DTYPES = (np.int64, np.int32, np.float64, np.float64, np.int8, np.int8, np.int16, np.int32)
+# One record per row: numpy converts a list of row tuples into it in one C loop,
+# about twice as fast as transposing the rows and converting each column.
+_ROW_RECORD = np.dtype([(f"c{i}", d) for i, d in enumerate(_ROW_DTYPES)])
 
 
 def _filled(code: str, value: float | int, n: int) -> array:
@@ -37,6 +42,11 @@ class Recorder:
     Columns are typed ``array.array`` buffers, not lists: item access is as fast,
     and a lead or an activity costs a few dozen bytes instead of a few hundred
     (boxed floats and tuples), which is what keeps a million-lead run in memory.
+
+    A call only appends its activity row: the per-lead columns that follow from
+    the calls (attempts, first attempt, first contact and its outcome, ...) are
+    derived from the rows with numpy when the log is frozen (:meth:`lead_log`),
+    which is cheaper than updating them call by call.
 
     Args:
         source, created, quality, timezone, inbound, keys: per lead id, from the arrival draw.
@@ -59,44 +69,34 @@ class Recorder:
         self.inbound = array("b", inbound)
         self.key = array("Q", keys)
         self.answered_live = _filled("b", 0, n)
-        self.first_attempt = _filled("d", NAN, n)
-        self.first_contact = _filled("d", NAN, n)
-        self.contact_attempt = _filled("h", 0, n)
-        self.attempts = _filled("h", 0, n)
-        self.attempts_day1 = _filled("h", 0, n)
         self.status = _filled("b", 0, n)
         self.closed_at = _filled("d", NAN, n)
-        self.qualified = _filled("b", 0, n)
-        self.converted = _filled("b", 0, n)
-        self.rep = _filled("i", -1, n)
         # Activity rows (lead, rep, start, duration, outcome, channel, attempt, owner):
-        # one tuple append on the hot path; every _CHUNK rows are packed into numpy
-        # columns so memory stays at ~40 bytes a row however long the run.
+        # one tuple append on the hot path; every _CHUNK rows are packed into a numpy
+        # record array so memory stays at ~40 bytes a row however long the run.
         self.rows: list[tuple[int, int, float, float, int, int, int, int]] = []
-        self.chunks: list[tuple[np.ndarray, ...]] = []
+        self.chunks: list[np.ndarray] = []
         self.s_time: list[float] = []
         self.s_due: list[int] = []
         self.s_new: list[int] = []
 
-    def attempt_started(self, lead: int, rep: int, now: float, draw: AttemptDraw, dial: Dial) -> None:
-        """Record a call attempt (its outcome is drawn when it starts)."""
+    def attempt_started(
+        self, lead: int, rep: int, now: float, outcome: str, minutes: float, attempt: int, live: bool, owner: int | None
+    ) -> None:
+        """Record a call attempt (its outcome is drawn when it starts).
+
+        Args:
+            lead, rep, now: who called whom, when.
+            outcome, minutes: the drawn outcome and the rep's minutes.
+            attempt, live, owner: the dial's attempt number, whether it answers an
+                inbound caller on the line, and the lead's owner (or None).
+        """
         rows = self.rows
-        rows.append((lead, rep, now, draw.minutes, _OUTCOME[draw.outcome], 0, dial.attempt, -1 if dial.owner is None else dial.owner))
+        rows.append((lead, rep, now, minutes, _OUTCOME[outcome], 0, attempt, -1 if owner is None else owner))
         if len(rows) >= _CHUNK:
             self._pack()
-        self.attempts[lead] += 1
-        if now - self.created[lead] < 1440.0:
-            self.attempts_day1[lead] += 1
-        if dial.attempt == 1:
-            self.first_attempt[lead] = now
-            if dial.live:
-                self.answered_live[lead] = True
-        if draw.reached:
-            self.first_contact[lead] = now
-            self.contact_attempt[lead] = dial.attempt
-            self.qualified[lead] = draw.qualified
-            self.converted[lead] = draw.converted
-            self.rep[lead] = rep
+        if live:  # answering an inbound caller on the line (always its first attempt)
+            self.answered_live[lead] = True
 
     def step(self, lead: int, channel: str, at: float) -> None:
         """Record a non-call step (no rep time)."""
@@ -107,8 +107,7 @@ class Recorder:
     def _pack(self) -> None:
         """Move the pending activity rows into typed numpy columns."""
         if self.rows:
-            columns = list(zip(*self.rows))
-            self.chunks.append(tuple(np.asarray(c, dtype=d) for c, d in zip(columns, _ROW_DTYPES)))
+            self.chunks.append(np.array(self.rows, dtype=_ROW_RECORD))
             self.rows = []
 
     def lead_closed(self, lead: int, status: str, at: float) -> None:
@@ -123,46 +122,83 @@ class Recorder:
         self.s_due.append(due)
         self.s_new.append(new)
 
+    def _activities(self) -> np.ndarray:
+        """Every activity row so far, as one record array (in the order they were recorded)."""
+        self._pack()
+        if len(self.chunks) != 1:  # one chunk: the table (lead_log and attempt_log both read it)
+            self.chunks = [np.concatenate(self.chunks) if self.chunks else np.zeros(0, dtype=_ROW_RECORD)]
+        return self.chunks[0]
+
     def lead_log(self) -> LeadLog:
-        """Freeze the per-lead columns (numpy views of the buffers, then copies with final dtypes)."""
+        """Freeze the per-lead columns (numpy copies of the buffers with final dtypes, and the
+        columns derived from the call rows)."""
         col = _column
+        n = len(self.created)
+        created = col(self.created, np.float64)
+        rows = self._activities()
+        is_call = rows["c5"] == _CALL_CHANNEL
+        lead, rep_ids, start, outcome, attempt = (rows[name][is_call] for name in ("c0", "c1", "c2", "c4", "c6"))
+        attempts = np.bincount(lead, minlength=n).astype(np.int16)
+        day1 = start - created[lead] < 1440.0
+        attempts_day1 = np.bincount(lead[day1], minlength=n).astype(np.int16)
+        first_attempt = np.full(n, NAN)
+        first = attempt == 1
+        first_attempt[lead[first]] = start[first]
+        # A lead is reached at most once (reaching it closes it): its reaching call
+        # gives the contact columns.
+        reached = _REACHED[outcome]
+        who = lead[reached]
+        first_contact = np.full(n, NAN)
+        first_contact[who] = start[reached]
+        contact_attempt = np.zeros(n, dtype=np.int16)
+        contact_attempt[who] = attempt[reached]
+        qualified = np.zeros(n, dtype=bool)
+        qualified[who] = _QUALIFIED[outcome[reached]]
+        converted = np.zeros(n, dtype=bool)
+        converted[who] = outcome[reached] == _OUTCOME["converted"]
+        rep = np.full(n, -1, dtype=np.int32)
+        rep[who] = rep_ids[reached]
         return LeadLog(
             source=col(self.source, np.int16),
-            created=col(self.created, np.float64),
+            created=created,
             timezone=col(self.timezone, np.int16),
             quality=col(self.quality, np.float64),
             inbound=col(self.inbound, np.int8).astype(bool),
             answered_live=col(self.answered_live, np.int8).astype(bool),
-            first_attempt=col(self.first_attempt, np.float64),
-            first_contact=col(self.first_contact, np.float64),
-            contact_attempt=col(self.contact_attempt, np.int16),
-            attempts=col(self.attempts, np.int16),
-            attempts_day1=col(self.attempts_day1, np.int16),
+            first_attempt=first_attempt,
+            first_contact=first_contact,
+            contact_attempt=contact_attempt,
+            attempts=attempts,
+            attempts_day1=attempts_day1,
             status=col(self.status, np.int8),
             closed_at=col(self.closed_at, np.float64),
-            qualified=col(self.qualified, np.int8).astype(bool),
-            converted=col(self.converted, np.int8).astype(bool),
-            rep=col(self.rep, np.int32),
+            qualified=qualified,
+            converted=converted,
+            rep=rep,
         )
 
     def attempt_log(self) -> AttemptLog:
         """Freeze the activity rows, ordered by start time (steps interleave with calls)."""
-        self._pack()
-        if self.chunks:
-            cols = [np.concatenate([chunk[i] for chunk in self.chunks]) for i in range(len(_ROW_DTYPES))]
+        table = self._activities()
+        start = table["c2"]
+        if start.size < 2 or bool((start[1:] >= start[:-1]).all()):
+            # Rows are recorded as simulated time advances, so they are normally in
+            # order already and a stable sort would be the identity: just copy.
+            lead, rep, start, duration, outcome, channel, attempt, owner = (
+                np.ascontiguousarray(table[name]) for name in _ROW_RECORD.names
+            )
         else:
-            cols = [np.zeros(0, dtype=d) for d in _ROW_DTYPES]
-        lead, rep, start, duration, outcome, channel, attempt, owner = cols
-        order = np.argsort(start, kind="stable")
+            order = np.argsort(start, kind="stable")
+            lead, rep, start, duration, outcome, channel, attempt, owner = (table[name][order] for name in _ROW_RECORD.names)
         return AttemptLog(
-            lead=lead[order],
-            rep=rep[order],
-            start=start[order],
-            duration=duration[order],
-            outcome=outcome[order],
-            channel=channel[order],
-            attempt=attempt[order],
-            owner=owner[order],
+            lead=lead,
+            rep=rep,
+            start=start,
+            duration=duration,
+            outcome=outcome,
+            channel=channel,
+            attempt=attempt,
+            owner=owner,
         )
 
     def backlog_samples(self) -> BacklogSamples:
