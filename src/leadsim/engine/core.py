@@ -41,6 +41,7 @@ from typing import Callable
 from leadsim.engine.cadence import callable_from, plus_calling_time
 from leadsim.engine.calendar import FloorCalendar
 from leadsim.engine.config import EngineConfig
+from leadsim.engine.distribution import FIRST, FOLLOWUP, INF, SHARED, Distribution, HeapKey
 from leadsim.engine.priority import Fifo, build_rules, compile_rank
 from leadsim.engine.state import CLOSED, IN_CALL, LIVE, READY, WAITING, LeadState
 from leadsim.engine.types import (
@@ -54,12 +55,7 @@ from leadsim.engine.types import (
     StepSent,
 )
 
-INF = float("inf")
 _new_tuple = tuple.__new__
-SHARED = "*"
-FIRST, FOLLOWUP = 0, 1
-
-HeapKey = tuple[str, str, int]  # (pool, source, stage)
 
 
 def _ignore(_: object) -> None:
@@ -70,7 +66,7 @@ class EngineError(RuntimeError):
     """The host broke the engine's protocol (unknown lead, lead not in a call, ...)."""
 
 
-class Engine:
+class Engine(Distribution):
     """Lead engine: distribution, priority tiers and call cadence.
 
     Args:
@@ -158,51 +154,6 @@ class Engine:
         # no dict lookups on the hot path); dropped whenever a new heap is created and
         # whenever the rep's keys are.
         self._rep_heaps: dict[int, tuple[tuple[HeapKey, ...], tuple[tuple[str, str], ...], list[list[tuple]]]] = {}
-
-    # ------------------------------------------------------------------ roster
-
-    def add_rep(self, rep: RepView) -> None:
-        """Register a rep (the roster round-robin ownership deals leads over)."""
-        self._reps[rep.rep_id] = rep
-        if rep.human:
-            self._human_pools.add(f"rep:{rep.rep_id}")
-        self._owners.clear()
-        self._rep_keys.pop(rep.rep_id, None)
-        self._rep_heaps.pop(rep.rep_id, None)
-
-    def _owners_for(self, source: str) -> list[int]:
-        owners = self._owners.get(source)
-        if owners is None:
-            owners = [
-                r.rep_id
-                for r in self._reps.values()
-                if (r.sources is None or source in r.sources) and (r.stages is None or "first" in r.stages)
-            ]
-            self._owners[source] = owners
-        return owners
-
-    def _next_owner(self, source: str) -> int | None:
-        owners = self._owners_for(source)
-        if not owners:
-            return None
-        i = self._rr_next.get(source, 0)
-        self._rr_next[source] = i + 1
-        return owners[i % len(owners)]
-
-    def _keys_for(self, rep: RepView) -> tuple[tuple[HeapKey, ...], tuple[tuple[str, str], ...]]:
-        keys = self._rep_keys.get(rep.rep_id)
-        if keys is None:
-            if rep.rep_id not in self._reps:
-                self._reps[rep.rep_id] = rep
-            pools = (f"rep:{rep.rep_id}", f"team:{rep.team}", SHARED)
-            sources = self._sources if rep.sources is None else tuple(s for s in self._sources if s in rep.sources)
-            stages = tuple(
-                st for st, name in ((FIRST, "first"), (FOLLOWUP, "followup")) if rep.stages is None or name in rep.stages
-            )
-            heap_keys = tuple((p, s, st) for p in pools for s in sources for st in stages)
-            live_keys = tuple((p, s) for p in pools for s in sources) if FIRST in stages else ()
-            keys = self._rep_keys[rep.rep_id] = (heap_keys, live_keys)
-        return keys
 
     # ------------------------------------------------------------------ host API
 
@@ -469,52 +420,6 @@ class Engine:
     def lead(self, lead_id: int) -> LeadState | None:
         """The engine's record of an open lead (read only), or None."""
         return self._leads.get(lead_id)
-
-    # ------------------------------------------------------------------ distribution
-
-    def _place(self, lead: LeadState, live: bool) -> None:
-        """Decide a new lead's pool (and owner, and later transfer)."""
-        dist = self._dist
-        if dist.mode == "incoming_call_group" and lead.source in dist.inbound_sources:
-            lead.pool = f"team:{dist.group}"
-            self._plan_transfer(lead, lead.created_at + dist.group_minutes, f"team:{dist.handoff}" if dist.handoff else SHARED)
-        elif dist.owned and not live:
-            # A live caller is answered by whoever is free; ownership comes with a callback.
-            self._own(lead, self._next_owner(lead.source))
-
-    def _own(self, lead: LeadState, owner: int | None) -> None:
-        if owner is None:
-            return
-        lead.owner = owner
-        lead.owner_attempts = 0
-        lead.pool = f"rep:{owner}"
-        if self._dist.mode == "owner_recycle" and self._dist.recycle_after_minutes is not None:
-            self._plan_transfer(lead, lead.created_at + self._dist.recycle_after_minutes, SHARED)
-
-    def _works_followups(self, rep_id: int) -> bool:
-        rep = self._reps.get(rep_id)
-        return rep is None or rep.stages is None or "followup" in rep.stages
-
-    def _plan_transfer(self, lead: LeadState, at: float, to: str) -> None:
-        lead.transfer_at, lead.transfer_to = at, to
-        heapq.heappush(self._transfers, (at, lead.lead_id))
-
-    def _maybe_recycle_by_attempts(self, lead: LeadState) -> None:
-        limit = self._dist.recycle_after_attempts
-        if self._dist.mode == "owner_recycle" and limit is not None and lead.owner is not None and lead.owner_attempts >= limit:
-            lead.transfer_at = INF
-            lead.owner, lead.pool = None, SHARED
-
-    def _transfer(self, lead: LeadState) -> None:
-        """Move a lead to its planned pool (recycling, or the incoming call group's hand-off)."""
-        was_ready = lead.state == READY
-        if was_ready:
-            self._unready(lead)
-        lead.pool, lead.transfer_at = lead.transfer_to, INF
-        if not lead.pool.startswith("rep:"):
-            lead.owner = None
-        if was_ready:
-            self._make_ready(lead)
 
     # ------------------------------------------------------------------ internals
 

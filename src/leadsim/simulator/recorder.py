@@ -145,8 +145,11 @@ class Recorder:
         first = attempt == 1
         first_attempt[lead[first]] = start[first]
         # A lead is reached at most once (reaching it closes it): its reaching call
-        # gives the contact columns.
-        reached = _REACHED[outcome]
+        # gives the contact columns. A call still under way when the run ends has not
+        # reached anyone yet (its lead is censored), whatever its drawn outcome.
+        status = col(self.status, np.int8)
+        ended_reached = (status == _STATUS["converted"]) | (status == _STATUS["contacted"])
+        reached = _REACHED[outcome] & ended_reached[lead]
         who = lead[reached]
         first_contact = np.full(n, NAN)
         first_contact[who] = start[reached]
@@ -170,7 +173,7 @@ class Recorder:
             contact_attempt=contact_attempt,
             attempts=attempts,
             attempts_day1=attempts_day1,
-            status=col(self.status, np.int8),
+            status=status,
             closed_at=col(self.closed_at, np.float64),
             qualified=qualified,
             converted=converted,
