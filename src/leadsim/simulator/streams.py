@@ -28,7 +28,6 @@ REPS = 3
 
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
-_TO_UNIT = 2.0**-53
 
 #: Slots of per-attempt luck; each slot yields a pair of uniforms (attempt 0 holds
 #: per-lead draws).
@@ -80,11 +79,6 @@ def lead_keys(seed: int, replication: int, source_name: str, count: int) -> list
     base = seed_sequence(seed, replication, LEAD_LUCK, name_key(source_name)).generate_state(1, np.uint64)[0]
     keys = _mix64_array(np.uint64(base) ^ _mix64_array(np.arange(count, dtype=np.uint64)))
     return keys.tolist()
-
-
-def uniform(lead_key: int, attempt: int, slot: int) -> float:
-    """The uniform in [0, 1) for (lead, attempt, slot): pure function of its arguments."""
-    return (mix64((lead_key + (attempt * _SLOTS + slot) * _GOLDEN) & _MASK) >> 11) * _TO_UNIT
 
 
 def uniform_pair(lead_key: int, attempt: int, slot: int) -> tuple[float, float]:
