@@ -16,7 +16,6 @@ Every failure is a :class:`~leadsim.scenarios.errors.ScenarioError`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -26,100 +25,25 @@ from pydantic import ValidationError
 
 from leadsim.scenarios.errors import NO_VALUE, Problem, ScenarioError
 from leadsim.scenarios.paths import Applied, Loc, apply_override, describe_shape, shapes_at
+from leadsim.scenarios.safe_yaml import fresh, load_yaml_file, load_yaml_text
 from leadsim.scenarios.schema import Scenario
 
 #: Folder of the scenarios shipped with leadsim (package data).
 LIBRARY = Path(__file__).parent / "library"
 
-# ---------------------------------------------------------------- YAML dialect
+# ---------------------------------------------------------------- YAML
 
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_MERGE = "tag:yaml.org,2002:merge"
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.1 safe loading with two traps removed.
-
-    * Base-60 numbers: plain YAML 1.1 reads ``end: 17:00`` as the integer 1020
-      (but ``08:00`` as a string). Times of day are everywhere in a scenario, so
-      ``HH:MM`` is always a string here.
-    * Duplicate keys: plain YAML keeps the last one silently; here it is an error,
-      like any other key that would be ignored.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in node.value:
-            # Keys merged in with "<<: *anchor" may be overridden on purpose; skip them.
-            if key_node.tag == _MERGE or not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                first = seen[key].start_mark.line + 1
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first given on line {first})",
-                    key_node.start_mark,
-                )
-            seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, _FLOAT)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-# PyYAML's own int and float patterns, minus their sexagesimal (base-60) branches.
-_Loader.add_implicit_resolver(
-    _INT,
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-_Loader.add_implicit_resolver(
-    _FLOAT,
-    re.compile(
-        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
-        r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-
-
-def _yaml_problem(file: str | None, exc: yaml.YAMLError) -> ScenarioError:
-    """A ScenarioError for YAML that does not parse, with its line and column."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    rule = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-    if mark is None:
-        return ScenarioError(file, None, rule)
-    return ScenarioError(file, None, rule, line=mark.line + 1, column=mark.column + 1)
+#: Longest chain of ``extends:`` files (a what-if of a what-if of ...).
+MAX_EXTENDS_DEPTH = 20
 
 
 def parse_yaml_value(text: str) -> Any:
-    """Parse one ``--set`` value with the scenario YAML dialect.
+    """Parse one ``--set`` value with the scenario YAML dialect (and its limits).
 
     Raises:
         ScenarioError: if it is not valid YAML (no file named).
     """
-    try:
-        return _fresh(yaml.load(text, Loader=_Loader))
-    except yaml.YAMLError as exc:
-        raise _yaml_problem(None, exc) from None
-
-
-def _fresh(obj: Any) -> Any:
-    """Copy mappings and lists so that no two places share one object.
-
-    YAML anchors (``&h`` ... ``*h``) make several keys point at one dict; an
-    override of one of them must not change the others.
-    """
-    if isinstance(obj, dict):
-        return {key: _fresh(value) for key, value in obj.items()}
-    if isinstance(obj, list):
-        return [_fresh(value) for value in obj]
-    return obj
+    return load_yaml_text(text, None)[0]
 
 
 # ---------------------------------------------------------------- files
@@ -162,30 +86,14 @@ class _Document:
 
 
 def _read_document(path: Path) -> _Document:
-    """Read one YAML file whose top level must be a mapping."""
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(file, None, f"cannot read file: not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        reason = "file not found" if isinstance(exc, FileNotFoundError) else \
-            f"cannot read file: {exc.strerror or exc}"
-        raise ScenarioError(file, None, reason) from None
-    try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        raise _yaml_problem(file, exc) from None
+    """Read one YAML file (within the limits of :mod:`~leadsim.scenarios.safe_yaml`) whose
+    top level must be a mapping."""
+    data, node = load_yaml_file(path, "scenario file")
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
-        raise ScenarioError(file, None, f"the top level must be a mapping of sections "
+        raise ScenarioError(str(path), None, f"the top level must be a mapping of sections "
                             f"(name:, calendar:, sources:, ...), got {got}")
-    return _Document(_fresh(data), node)
+    return _Document(data, node)
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -201,12 +109,12 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     Returns:
         A new merged mapping.
     """
-    merged = _fresh(base)
+    merged = fresh(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = deep_merge(merged[key], value)
         else:
-            merged[key] = _fresh(value)
+            merged[key] = fresh(value)
     return merged
 
 
@@ -227,6 +135,9 @@ def _resolve_extends(path: Path, data: dict[str, Any], chain: list[Path]) -> dic
             pass
     if not base_path.exists():
         raise ScenarioError(str(path), "extends", f"file not found: {base_path}", target)
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError(str(path), "extends", f"more than {MAX_EXTENDS_DEPTH} files extend one "
+                            "another (the limit)", target)
     seen = [p.resolve() for p in chain]
     if base_path.resolve() in seen:
         names = " -> ".join(str(p) for p in chain + [base_path])
