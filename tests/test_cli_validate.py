@@ -123,7 +123,7 @@ def test_yaml_syntax_error(tmp_path: Path) -> None:
     [
         # wrong type
         ("headcount: 3", "headcount: \"ten\"",
-         ":7: teams.0.headcount: Input should be a valid integer, unable to parse string as an integer (got 'ten')"),
+         ":7: teams.0.headcount: Input should be a valid integer (got 'ten')"),
         # value out of range
         ("headcount: 3", "headcount: -1",
          ":7: teams.0.headcount: Input should be greater than or equal to 0 (got -1)"),

@@ -262,6 +262,12 @@ def _value_at(data: Any, loc: Loc) -> Any:
 def _rule(error: dict[str, Any]) -> str:
     """The pydantic message without its "Value error, " style prefix."""
     message = str(error["msg"])
+    if error["type"] in ("int_type", "float_type") and isinstance(error.get("input"), bool):
+        return "must be a number, not true/false"
+    if error["type"] == "int_type" and isinstance(error.get("input"), float):
+        return "must be a whole number (an integer such as 12, not 12.0)"
+    if error["type"] == "finite_number":
+        return "must be a finite number (not .inf or .nan)"
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
             return message[len(prefix):]

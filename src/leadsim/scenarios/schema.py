@@ -89,12 +89,66 @@ def parse_days(text: str) -> tuple[int, ...]:
 class Strict(BaseModel):
     """Base model: unknown fields are errors, instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: no number anywhere in a scenario may be .inf or .nan.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+# ---------------------------------------------------------------- bounded numbers
+# Every number in a scenario is finite, within a generous documented range, and of
+# its own type: strict=True refuses booleans (true is not 1 rep) and quoted numbers;
+# an int is accepted where a float is expected, not the other way round. The bounds
+# are documented in docs/scenarios.md (checked by tests/test_hardening_bounds.py) and
+# appear in the JSON Schema (`leadsim schema`). Whether a valid scenario is also
+# *affordable* to simulate is a separate check: leadsim.simulator.estimate.
+
+#: Longest warm-up, measured window or drain, and latest day anywhere (about ten years).
+MAX_DAYS = 3660
+#: Longest span in minutes (spacing, half-lives, retries): MAX_DAYS of them.
+MAX_MINUTES = MAX_DAYS * 1440
+#: Longest span in hours (expiry): MAX_DAYS of them.
+MAX_HOURS = MAX_DAYS * 24
+#: Longest handle time, and largest handle-time standard deviation: a day per call.
+MAX_HANDLE_MINUTES = 1440
+#: Longest inbound caller patience: a day.
+MAX_PATIENCE_SECONDS = 86_400
+#: Largest expected volume of one source, leads per day (per_week: 7 times this).
+MAX_LEADS_PER_DAY = 1_000_000
+#: Largest batch upload.
+MAX_BATCH_LEADS = 10_000_000
+#: Largest team.
+MAX_HEADCOUNT = 10_000
+#: Largest call target, cap or attempt number.
+MAX_ATTEMPTS = 1_000
+#: Most replications.
+MAX_REPLICATIONS = 10_000
+#: Largest root seed (fits a signed 64-bit integer).
+MAX_SEED = 2**63 - 1
+#: Largest odds ratio, relative weight or Beta shape parameter.
+MAX_RATIO = 1e6
+#: Largest amount of money (per lead, per conversion, per rep hour).
+MAX_MONEY = 1e12
+#: Backlog sampling interval: at least a minute, at most a week.
+MIN_SAMPLE_MINUTES, MAX_SAMPLE_MINUTES = 1, 10_080
+
+Probability = Annotated[float, Field(strict=True, gt=0.0, lt=1.0)]
+Share = Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
+Days = Annotated[float, Field(strict=True, ge=0.0, le=MAX_DAYS)]
+PositiveDays = Annotated[float, Field(strict=True, gt=0.0, le=MAX_DAYS)]
+Minutes = Annotated[float, Field(strict=True, ge=0.0, le=MAX_MINUTES)]
+PositiveMinutes = Annotated[float, Field(strict=True, gt=0.0, le=MAX_MINUTES)]
+PositiveHours = Annotated[float, Field(strict=True, gt=0.0, le=MAX_HOURS)]
+HandleMinutes = Annotated[float, Field(strict=True, ge=0.0, le=MAX_HANDLE_MINUTES)]
+PositiveHandleMinutes = Annotated[float, Field(strict=True, gt=0.0, le=MAX_HANDLE_MINUTES)]
+PatienceSeconds = Annotated[float, Field(strict=True, gt=0.0, le=MAX_PATIENCE_SECONDS)]
+LeadsPerDay = Annotated[float, Field(strict=True, ge=0.0, le=MAX_LEADS_PER_DAY)]
+LeadsPerWeek = Annotated[float, Field(strict=True, ge=0.0, le=7 * MAX_LEADS_PER_DAY)]
+Ratio = Annotated[float, Field(strict=True, gt=0.0, le=MAX_RATIO)]
+Weight = Annotated[float, Field(strict=True, ge=0.0, le=MAX_RATIO)]
+Money = Annotated[float, Field(strict=True, ge=0.0, le=MAX_MONEY)]
+Headcount = Annotated[int, Field(strict=True, ge=0, le=MAX_HEADCOUNT)]
+BatchLeads = Annotated[int, Field(strict=True, ge=0, le=MAX_BATCH_LEADS)]
+Attempts = Annotated[int, Field(strict=True, ge=1, le=MAX_ATTEMPTS)]
+AttemptNumber = Annotated[int, Field(strict=True, ge=0, le=MAX_ATTEMPTS)]
 
 
 # ---------------------------------------------------------------- calendar, run
@@ -135,19 +189,20 @@ def check_timezone(value: str) -> str:
 class RunConfig(Strict):
     """How long to simulate and with which seed."""
 
-    warmup_days: NonNegative = Field(
+    warmup_days: Days = Field(
         7, description="Days simulated before measuring; leads created in them are not counted."
     )
-    days: Positive = Field(28, description="Measured window in days: these leads are counted.")
-    drain_days: NonNegative = Field(
+    days: PositiveDays = Field(28, description="Measured window in days: these leads are counted.")
+    drain_days: Days = Field(
         14,
         description="Days after the window during which counted leads are followed; leads still "
         "open at its end are counted as censored.",
     )
-    seed: int = Field(1, ge=0, description="Root seed; same seed, same numbers.")
-    replications: int = Field(1, ge=1, description="Independent replications (seeds spawned).")
-    sample_minutes: Positive = Field(
-        15, description="Interval at which the due-lead backlog is sampled."
+    seed: int = Field(1, strict=True, ge=0, le=MAX_SEED, description="Root seed; same seed, same numbers.")
+    replications: int = Field(1, strict=True, ge=1, le=MAX_REPLICATIONS, description="Independent replications (seeds spawned).")
+    sample_minutes: float = Field(
+        15, strict=True, ge=MIN_SAMPLE_MINUTES, le=MAX_SAMPLE_MINUTES,
+        description="Interval at which the due-lead backlog is sampled."
     )
 
 
@@ -157,8 +212,8 @@ class RunConfig(Strict):
 class Volume(Strict):
     """Expected lead volume: give exactly one of per_day or per_week."""
 
-    per_day: NonNegative | None = Field(None, description="Expected leads per day.")
-    per_week: NonNegative | None = Field(None, description="Expected leads per week.")
+    per_day: LeadsPerDay | None = Field(None, description="Expected leads per day.")
+    per_week: LeadsPerWeek | None = Field(None, description="Expected leads per week.")
 
     @model_validator(mode="after")
     def _one_of(self) -> "Volume":
@@ -175,12 +230,12 @@ class Volume(Strict):
 class ProfileWeights(Strict):
     """Relative arrival intensity over the hour of week (floor local time)."""
 
-    hours: list[NonNegative] = Field(
+    hours: list[Weight] = Field(
         description="24 relative weights, one per hour of day (00 to 23).",
         min_length=24,
         max_length=24,
     )
-    weekdays: dict[str, NonNegative] = Field(
+    weekdays: dict[str, Weight] = Field(
         default_factory=lambda: {d: 1.0 for d in WEEKDAYS},
         description="Relative weight per weekday (mon..sun); missing days weigh 0.",
     )
@@ -197,7 +252,7 @@ NamedProfile = Literal["flat", "office_hours", "extended_hours", "business_days"
 class BetaQuality(Strict):
     """Lead quality drawn from Beta(a, b)."""
 
-    beta: tuple[Positive, Positive] = Field(description="The two shape parameters [a, b].")
+    beta: tuple[Ratio, Ratio] = Field(description="The two shape parameters [a, b].")
 
 
 class FixedQuality(Strict):
@@ -209,9 +264,9 @@ class FixedQuality(Strict):
 class Batch(Strict):
     """A batch of leads dumped at once (a tradeshow list upload)."""
 
-    day: NonNegative = Field(description="Day (from the calendar start) of the upload.")
+    day: Days = Field(description="Day (from the calendar start) of the upload.")
     at: str = Field("09:00", description="Floor local time of the upload, 'HH:MM'.")
-    count: int = Field(ge=0, description="Number of leads in the batch.")
+    count: BatchLeads = Field(description="Number of leads in the batch.")
 
     @field_validator("at")
     @classmethod
@@ -245,13 +300,13 @@ class Source(Strict):
         description="Latent lead quality in (0, 1); scales qualification odds by "
         "quality / mean quality and is what cherry-picking reps look at.",
     )
-    timezones: dict[str, Positive] | None = Field(
+    timezones: dict[str, Ratio] | None = Field(
         None, description="Mix of the leads' local time zones (weights); default: the floor's."
     )
-    expiry_hours: Positive | None = Field(
+    expiry_hours: PositiveHours | None = Field(
         None, description="A lead not yet contacted is closed as expired this long after creation."
     )
-    patience_seconds: Positive = Field(
+    patience_seconds: PatienceSeconds = Field(
         45, description="How long an inbound caller waits for a rep (inbound_call only)."
     )
     inbound: bool | None = Field(
@@ -259,8 +314,8 @@ class Source(Strict):
         description="Whether leads of this source are inbound (the incoming call group owns "
         "them); default: true for inbound_call sources.",
     )
-    value_per_conversion: NonNegative = Field(0, description="Revenue per converted lead.")
-    cost_per_lead: NonNegative = Field(0, description="Acquisition cost per lead.")
+    value_per_conversion: Money = Field(0, description="Revenue per converted lead.")
+    cost_per_lead: Money = Field(0, description="Acquisition cost per lead.")
 
     @field_validator("timezones")
     @classmethod
@@ -310,14 +365,14 @@ class Shift(Strict):
 class FixedDist(Strict):
     """A constant duration in minutes."""
 
-    fixed: NonNegative = Field(description="The duration, minutes.")
+    fixed: HandleMinutes = Field(description="The duration, minutes.")
 
 
 class ExponentialDist(Strict):
     """Exponentially distributed minutes."""
 
     class Params(Strict):
-        mean: Positive = Field(description="Mean, minutes.")
+        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
 
     exponential: Params
 
@@ -326,8 +381,8 @@ class LognormalDist(Strict):
     """Lognormally distributed minutes, given by the mean and standard deviation of the minutes."""
 
     class Params(Strict):
-        mean: Positive = Field(description="Mean, minutes.")
-        sd: Positive = Field(description="Standard deviation, minutes.")
+        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
+        sd: PositiveHandleMinutes = Field(description="Standard deviation, minutes.")
 
     lognormal: Params
 
@@ -364,8 +419,8 @@ class HandleTimes(Strict):
 class GiveUp(Strict):
     """How many calls a rep makes before giving up on a lead: a distribution over counts."""
 
-    fixed: int | None = Field(None, ge=1, description="Always this many calls.")
-    choices: dict[int, Positive] | None = Field(
+    fixed: Attempts | None = Field(None, description="Always this many calls.")
+    choices: dict[int, Ratio] | None = Field(
         None, description="Weights over call counts, e.g. {2: 0.3, 3: 0.5, 4: 0.2}."
     )
 
@@ -373,8 +428,8 @@ class GiveUp(Strict):
     def _one_of(self) -> "GiveUp":
         if (self.fixed is None) == (self.choices is None):
             raise ValueError("give exactly one of fixed or choices")
-        if self.choices is not None and any(k < 1 for k in self.choices):
-            raise ValueError(f"call counts must be >= 1, got {sorted(self.choices)}")
+        if self.choices is not None and any(not 1 <= k <= MAX_ATTEMPTS for k in self.choices):
+            raise ValueError(f"call counts must be 1..{MAX_ATTEMPTS}, got {sorted(self.choices)}")
         return self
 
 
@@ -386,8 +441,8 @@ class HumanRules(Strict):
         description="Calls a rep makes on a lead before dropping it (drawn per lead). The "
         "default puts about half of leads at no second call and most at 3 or fewer.",
     )
-    cherry_pick: float = Field(
-        0.3, ge=0.0, le=1.0,
+    cherry_pick: Share = Field(
+        0.3,
         description="Chance that a free rep calls the best-looking (highest quality) lead it "
         "owns instead of the next one due.",
     )
@@ -410,16 +465,16 @@ class Team(Strict):
     """A team of reps: headcount, shifts, handle times, skill and what it works."""
 
     name: str = Field(description="Unique team name.", min_length=1)
-    headcount: int = Field(ge=0, description="Number of reps.")
+    headcount: Headcount = Field(description="Number of reps.")
     shifts: list[Shift] = Field(
         default_factory=lambda: [Shift()], description="Weekly shifts (floor local time)."
     )
     shrinkage: float = Field(
-        0.0, ge=0.0, lt=1.0,
+        0.0, strict=True, ge=0.0, lt=1.0,
         description="Share of working time lost to meetings and admin (one block a day per rep).",
     )
     handle_minutes: HandleTimes = Field(default_factory=HandleTimes)
-    skill: Positive = Field(1.0, description="Multiplier on the odds of closing.")
+    skill: Ratio = Field(1.0, description="Multiplier on the odds of closing.")
     sources: list[str] | None = Field(
         None, description="Sources this team works; default: all sources."
     )
@@ -443,8 +498,8 @@ class Team(Strict):
 class AgeDecay(Strict):
     """Odds multiplier by lead age: floor + (1 - floor) * 0.5 ** (age / half_life)."""
 
-    half_life_minutes: Positive = Field(30, description="Age at which the decaying part halves.")
-    floor_odds: float = Field(0.25, gt=0.0, le=1.0, description="Multiplier for very old leads.")
+    half_life_minutes: PositiveMinutes = Field(30, description="Age at which the decaying part halves.")
+    floor_odds: float = Field(0.25, strict=True, gt=0.0, le=1.0, description="Multiplier for very old leads.")
 
 
 class ContactModel(Strict):
@@ -454,25 +509,25 @@ class ContactModel(Strict):
         description="Probability of reaching a live person on the first attempt of a fresh lead, "
         "per source."
     )
-    attempt_odds: list[Positive] = Field(
+    attempt_odds: list[Ratio] = Field(
         default_factory=lambda: [1.0],
         description="Odds ratio by attempt number (1st, 2nd, ...); the last value repeats.",
     )
     age_decay: AgeDecay | None = Field(default_factory=AgeDecay, description="Odds by lead age.")
-    hour_odds: dict[int, Positive] = Field(
+    hour_odds: dict[int, Ratio] = Field(
         default_factory=dict, description="Odds ratio by the lead's local hour of day (0-23)."
     )
-    weekday_odds: dict[str, Positive] = Field(
+    weekday_odds: dict[str, Ratio] = Field(
         default_factory=dict, description="Odds ratio by the lead's local weekday (mon..sun)."
     )
-    voicemail_share: float = Field(
-        0.4, ge=0.0, le=1.0, description="Share of unreached attempts that hit voicemail."
+    voicemail_share: Share = Field(
+        0.4, description="Share of unreached attempts that hit voicemail."
     )
-    busy_share: float = Field(
-        0.05, ge=0.0, le=1.0, description="Share of unreached attempts that are busy."
+    busy_share: Share = Field(
+        0.05, description="Share of unreached attempts that are busy."
     )
     bad_number_rate: float = Field(
-        0.0, ge=0.0, lt=1.0,
+        0.0, strict=True, ge=0.0, lt=1.0,
         description="Share of leads with a bad number: their first attempt ends the lead.",
     )
 
@@ -499,8 +554,8 @@ class ContactModel(Strict):
 class SpeedDecay(Strict):
     """Qualify-odds multiplier by minutes to first contact: floor + (1-floor) * 0.5 ** (t/half_life)."""
 
-    half_life_minutes: Positive = Field(5, description="Delay at which the decaying part halves.")
-    floor: float = Field(0.2, gt=0.0, le=1.0, description="Multiplier for very late contact.")
+    half_life_minutes: PositiveMinutes = Field(5, description="Delay at which the decaying part halves.")
+    floor: float = Field(0.2, strict=True, gt=0.0, le=1.0, description="Multiplier for very late contact.")
 
 
 class ConversionModel(Strict):
@@ -509,11 +564,11 @@ class ConversionModel(Strict):
     qualify: dict[str, Probability] = Field(description="P(qualify | contact) per source.")
     close: dict[str, Probability] = Field(description="P(close | qualified) per source.")
     speed_decay: SpeedDecay | None = Field(default_factory=SpeedDecay)
-    attempt_odds: list[Positive] = Field(
+    attempt_odds: list[Ratio] = Field(
         default_factory=lambda: [1.0],
         description="Close-odds ratio by the attempt number of the contact; the last repeats.",
     )
-    email_day1_lift: Positive = Field(
+    email_day1_lift: Ratio = Field(
         1.0, description="Close-odds ratio when an email went out in the lead's first 24 hours."
     )
 
@@ -542,14 +597,14 @@ class CallingWindow(Strict):
 class Step(Strict):
     """A non-call step executed without rep time after a given attempt."""
 
-    after_attempt: int = Field(ge=0, description="Send after this attempt ends (0: on arrival).")
+    after_attempt: AttemptNumber = Field(description="Send after this attempt ends (0: on arrival).")
     channel: Literal["email", "sms"] = Field(description="Channel of the step.")
 
 
 class OutcomeRule(Strict):
     """What an attempt's outcome does to the cadence (as dialers' per-status recycle rules)."""
 
-    retry_minutes: NonNegative | None = Field(
+    retry_minutes: Minutes | None = Field(
         None, description="Retry after this many minutes instead of the spacing schedule."
     )
     counts: bool = Field(True, description="Whether the attempt counts toward the call target.")
@@ -560,27 +615,27 @@ class RegionRules(Strict):
     """Overrides for leads in one time zone (a state's or country's calling rules)."""
 
     calling_window: "CallingWindow | None" = Field(None, description="The window for these leads.")
-    max_attempts_per_day: int | None = Field(None, ge=1, description="Daily cap for these leads.")
-    max_attempts_per_24h: int | None = Field(
-        None, ge=1, description="Rolling 24-hour cap for these leads."
+    max_attempts_per_day: Attempts | None = Field(None, description="Daily cap for these leads.")
+    max_attempts_per_24h: Attempts | None = Field(
+        None, description="Rolling 24-hour cap for these leads."
     )
 
 
 class Cadence(Strict):
     """How often, how far apart and when a lead is called."""
 
-    call_target: int = Field(6, ge=1, description="Attempts before an unreached lead is exhausted.")
-    spacing_minutes: list[NonNegative] = Field(
+    call_target: Attempts = Field(6, description="Attempts before an unreached lead is exhausted.")
+    spacing_minutes: list[Minutes] = Field(
         default_factory=lambda: [0.0, 10.0, 120.0, 1440.0, 2880.0, 4320.0],
         description="Minimum wait before attempt k (k = 1, 2, ...), from creation for the first "
         "and from the end of the previous attempt after; the last value repeats.",
     )
     calling_window: CallingWindow = Field(default_factory=CallingWindow)
-    max_attempts_per_day: int | None = Field(
-        None, ge=1, description="Cap on attempts per lead per local day."
+    max_attempts_per_day: Attempts | None = Field(
+        None, description="Cap on attempts per lead per local day."
     )
-    max_attempts_per_24h: int | None = Field(
-        None, ge=1, description="Cap on attempts per lead in any rolling 24 hours."
+    max_attempts_per_24h: Attempts | None = Field(
+        None, description="Cap on attempts per lead in any rolling 24 hours."
     )
     spacing_in: Literal["wall_clock", "calling_time"] = Field(
         "wall_clock",
@@ -598,10 +653,10 @@ class Cadence(Strict):
         "{max_attempts_per_24h: 3}}.",
     )
     steps: list[Step] = Field(default_factory=list, description="Email/SMS steps.")
-    nurture_after_days: Positive | None = Field(
+    nurture_after_days: PositiveDays | None = Field(
         None, description="An open lead is handed to nurture this many days after creation."
     )
-    callback_delay_minutes: NonNegative = Field(
+    callback_delay_minutes: Minutes = Field(
         0, description="Delay before a missed inbound call is due as a callback."
     )
 
@@ -641,14 +696,14 @@ class Distribution(Strict):
         "recycle_after_attempts without conversion; incoming_call_group: the group team owns "
         "inbound leads for group_days, then they pass to the handoff team.",
     )
-    recycle_after_days: Positive | None = Field(
+    recycle_after_days: PositiveDays | None = Field(
         None, description="owner_recycle: days after creation at which an open lead is recycled."
     )
-    recycle_after_attempts: int | None = Field(
-        None, ge=1, description="owner_recycle: owner attempts after which a lead is recycled."
+    recycle_after_attempts: Attempts | None = Field(
+        None, description="owner_recycle: owner attempts after which a lead is recycled."
     )
     group: str | None = Field(None, description="incoming_call_group: the senior closers' team.")
-    group_days: Positive = Field(14, description="incoming_call_group: days the group owns a lead.")
+    group_days: PositiveDays = Field(14, description="incoming_call_group: days the group owns a lead.")
     handoff: str | None = Field(
         None, description="incoming_call_group: the team that gets the lead afterwards (default: any team)."
     )
@@ -723,7 +778,7 @@ class Policy(Strict):
 class Economics(Strict):
     """Money: what reps cost."""
 
-    rep_cost_per_hour: NonNegative = Field(0, description="Cost per rep per scheduled hour.")
+    rep_cost_per_hour: Money = Field(0, description="Cost per rep per scheduled hour.")
 
 
 # ---------------------------------------------------------------- scenario
