@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sys
 from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
@@ -20,7 +21,7 @@ from leadsim import __version__
 from leadsim.planner.specs import SpecError
 from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.loader import load_scenario, scenario_json_schema
-from leadsim.scenarios.schema import Scenario
+from leadsim.scenarios.schema import MAX_DAYS, MAX_HEADCOUNT, MAX_REPLICATIONS, MAX_SEED, Scenario
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +63,48 @@ def set_option(func: F) -> F:
     )(func)
 
 
-def load(scenario: str, overrides: Sequence[str] = ()) -> Scenario:
+class FiniteFloatRange(click.FloatRange):
+    """A FloatRange that also refuses ``inf`` and ``nan`` (which pass click's own range check)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+#: Most worker processes (--jobs).
+MAX_JOBS = 256
+
+#: The --days option of every simulating command: a finite window of at most MAX_DAYS days.
+DAYS_TYPE = FiniteFloatRange(min=0, max=MAX_DAYS, min_open=True)
+SEED_TYPE = click.IntRange(min=0, max=MAX_SEED)
+REPLICATIONS_TYPE = click.IntRange(min=1, max=MAX_REPLICATIONS)
+
+
+def force_option(func: F) -> F:
+    """Decorator: ``--force`` runs work beyond the work-estimate limits (see planner/estimate.py)."""
+    return click.option("--force", is_flag=True,
+                        help="Simulate even when the work estimate is beyond the limit "
+                        "(docs/planning.md, 'How big a job may be').")(func)
+
+
+def check_work(scenarios: Sequence[Scenario], replications: int, force: bool, what: str,
+               evaluations: int = 1) -> list[str]:
+    """Refuse too much work (exit 2) and print each window warning once on stderr; return them."""
+    from leadsim.planner.estimate import check_work as check, window_warnings
+
+    check(scenarios, replications, force, what, evaluations)
+    warnings: list[str] = []
+    for scenario in scenarios:
+        for text in window_warnings(scenario):
+            if text not in warnings:
+                warnings.append(text)
+                click.echo(f"Warning: {scenario.name}: {text}", err=True)
+    return warnings
+
+
+def load(scenario: str, overrides: Sequence[Any] = ()) -> Scenario:
     """Load a scenario for a command (errors reach :class:`LeadsimGroup`)."""
     return load_scenario(scenario, overrides)
 
@@ -110,7 +152,7 @@ def jobs_option(func: F) -> F:
     """Decorator: ``--jobs N`` worker processes (default: all cores); results never depend on it."""
     return click.option(
         "--jobs",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_JOBS),
         default=None,
         help="Worker processes for replications (default: all cores). Results are identical for any value.",
     )(func)
@@ -157,7 +199,7 @@ def _interrupted(what: str, folder: Any | None) -> NoReturn:
 
 def precision_options(func: F) -> F:
     """Decorator: ``--precision METRIC=HALFWIDTH`` and ``--max-replications N``."""
-    func = click.option("--max-replications", type=click.IntRange(min=2), default=200, show_default=True,
+    func = click.option("--max-replications", type=click.IntRange(min=2, max=MAX_REPLICATIONS), default=200, show_default=True,
                         help="With --precision: never run more replications than this.")(func)
     return click.option(
         "--precision", default=None, metavar="METRIC=HALFWIDTH",
@@ -168,16 +210,17 @@ def precision_options(func: F) -> F:
 def planning_options(func: F) -> F:
     """Decorator: the options compare, sweep and staff share."""
     for option in reversed((
-        click.option("--replications", "-r", type=click.IntRange(min=1), default=PLANNING_REPLICATIONS,
+        click.option("--replications", "-r", type=REPLICATIONS_TYPE, default=PLANNING_REPLICATIONS,
                      show_default=True, help="Replications per scenario (the same seeds for all)."),
-        click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: run.seed)."),
-        click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None,
+        click.option("--seed", type=SEED_TYPE, default=None, help="Root seed (default: run.seed)."),
+        click.option("--days", type=DAYS_TYPE, default=None,
                      help="Measured window in days (run.days)."),
         set_option,
         click.option("--out", type=click.Path(file_okay=False), default=None,
                      help="Run folder (default: runs/<timestamp>-<name>/)."),
         click.option("--json", "as_json", is_flag=True, help="Print the JSON document instead of the table."),
         jobs_option,
+        force_option,
     )):
         func = option(func)
     return func
@@ -198,13 +241,14 @@ def _metrics(names: Sequence[str], default: Sequence[str] | None) -> list[str] |
 
 @main.command()
 @scenario_argument
-@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Measured window in days (run.days).")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (run.seed).")
-@click.option("--replications", "-r", type=click.IntRange(min=1), default=None, help="Replications (run.replications).")
+@click.option("--days", type=DAYS_TYPE, default=None, help="Measured window in days (run.days).")
+@click.option("--seed", type=SEED_TYPE, default=None, help="Root seed (run.seed).")
+@click.option("--replications", "-r", type=REPLICATIONS_TYPE, default=None, help="Replications (run.replications).")
 @set_option
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Run folder (default: runs/<timestamp>-<scenario>/).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics.json document instead of the table.")
 @jobs_option
+@force_option
 @precision_options
 def run(
     scenario: str,
@@ -217,6 +261,7 @@ def run(
     jobs: int | None,
     precision: str | None,
     max_replications: int,
+    force: bool,
 ) -> None:
     """Simulate a scenario and report speed to lead, penetration, contact and conversions.
 
@@ -235,6 +280,7 @@ def run(
     extra = [f"run.{key}={value}" for key, value in (("days", days), ("seed", seed), ("replications", replications)) if value is not None]
     resolved = load(scenario, tuple(overrides) + tuple(extra))
     reps, root = resolved.run.replications, resolved.run.seed
+    warnings = check_work([resolved], reps if target is None else max(reps, max_replications), force, "run")
     label = f"{resolved.name}: replications"
     outcome, stopped = None, None
     try:
@@ -256,6 +302,8 @@ def run(
                             "half_width": outcome.half_width, "reached": outcome.reached}
     if stopped is not None:
         doc.update(interrupted=True, replications_requested=stopped.total)
+    if warnings:
+        doc["warnings"] = warnings
     folder = make_run_dir(out, resolved.name)
     first = runs[0].result
     if first is not None:
@@ -282,14 +330,16 @@ def run(
 @main.command()
 @click.argument("base", metavar="BASE")
 @click.argument("whatifs", nargs=-1, metavar="[WHATIF...]")
-@click.option("--vary", multiple=True, metavar="PATH=VALUE",
-              help="Add a what-if: BASE with this one change, e.g. --vary teams.sdr.headcount=12 (repeatable).")
+@click.option("--vary", multiple=True, metavar="[SCENARIO:]PATH=VALUE",
+              help="Add a what-if: a scenario with this one change, e.g. --vary teams.sdr.headcount=12 (BASE, "
+              "or the what-if that has the path) or --vary incoming_call_group:teams.closers.skill=1.0 "
+              "(repeatable).")
 @planning_options
 @precision_options
 @click.option("--metric", "metrics", multiple=True, help="Show only these metrics in the table (repeatable).")
 def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replications: int, seed: int | None,
             days: float | None, overrides: tuple[str, ...], out: str | None, as_json: bool, jobs: int | None,
-            precision: str | None, max_replications: int, metrics: tuple[str, ...]) -> None:
+            force: bool, precision: str | None, max_replications: int, metrics: tuple[str, ...]) -> None:
     """Compare what-ifs with a base, paired by replication (common random numbers).
 
     Every scenario runs the same replications with the same seed; the table
@@ -302,10 +352,12 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
     from leadsim.outputs.planning_files import write_compare
     from leadsim.outputs.planning_tables import format_compare
     from leadsim.outputs.runfolder import make_run_dir
-    from leadsim.planner.compare import run_compare, unique_names
+    from leadsim.planner.compare import plan_variations, run_compare, unique_names
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.precision import check_maximum, parse_precision
     from leadsim.planner.replicate import aggregate_summaries
+    from leadsim.scenarios.loader import load_raw, override_applies
+    from leadsim.scenarios.paths import Override
 
     if not whatifs and not vary:
         raise click.UsageError("give at least one WHATIF file or --vary PATH=VALUE")
@@ -314,10 +366,16 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
         check_maximum(replications, max_replications)
     shown = _metrics(metrics, None)
     common = _planning_overrides(overrides, days)
-    scenarios = [load(base, common)] + [load(w, common) for w in whatifs] + [load(base, common + (v,)) for v in vary]
-    names = unique_names([s.name for s in scenarios[:1 + len(whatifs)]] + list(vary),
-                         [Path(p).stem for p in (base, *whatifs)] + list(vary))
+    files = (base, *whatifs)
+    scenarios = [load(f, common) for f in files]
+    given = unique_names([s.name for s in scenarios], [Path(p).stem for p in files])
+    keys = [(n, f, Path(f).stem, s.name) for n, f, s in zip(given, files, scenarios)]
+    variations = plan_variations(vary, keys, lambda i, text: override_applies(load_raw(files[i])[1], text))
+    scenarios += [load(files[v.scenario], common + (Override(v.override, "--vary"),)) for v in variations]
+    names = unique_names(given + [v.label for v in variations], given + [v.label for v in variations])
     root = scenarios[0].run.seed if seed is None else seed
+    check_work(scenarios, replications if target is None else max(replications, max_replications), force,
+               "compare")
     try:
         comparison, grid = run_compare(scenarios, names, replications, root, _workers(jobs), _reporter,
                                        target, max_replications)
@@ -352,7 +410,7 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
 @click.option("--metric", "metrics", multiple=True,
               help=f"Metrics for the table and plot (repeatable; default: {', '.join(SWEEP_METRICS)}).")
 def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int | None, days: float | None,
-          overrides: tuple[str, ...], out: str | None, as_json: bool, jobs: int | None,
+          overrides: tuple[str, ...], out: str | None, as_json: bool, jobs: int | None, force: bool,
           metrics: tuple[str, ...]) -> None:
     """Run a grid over one or two scenario fields, every point replicated with the same seeds.
 
@@ -371,6 +429,7 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     shown = _metrics(metrics, SWEEP_METRICS) or list(SWEEP_METRICS)
     points = load_points(scenario, _planning_overrides(overrides, days), parsed)
     root = points[0].run.seed if seed is None else seed
+    check_work(points, replications, force, "sweep")
     stopped = False
     try:
         result = run_sweep(points, parsed, replications, root, _workers(jobs), _reporter)
@@ -399,12 +458,14 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
               help='The service target, e.g. "share_first_attempt_within_5_min>=0.9" or '
               '"speed_to_first_attempt_p90_min<=60".')
 @click.option("--team", default=None, help="The team to staff (default: the first).")
-@click.option("--min", "low", type=click.IntRange(min=1), default=1, show_default=True, help="Smallest headcount.")
-@click.option("--max", "high", type=click.IntRange(min=1), default=200, show_default=True, help="Largest headcount.")
+@click.option("--min", "low", type=click.IntRange(min=1, max=MAX_HEADCOUNT), default=1, show_default=True,
+              help="Smallest headcount.")
+@click.option("--max", "high", type=click.IntRange(min=1, max=MAX_HEADCOUNT), default=200, show_default=True,
+              help="Largest headcount.")
 @planning_options
 def staff(scenario: str, target: str, team: str | None, low: int, high: int, replications: int,
           seed: int | None, days: float | None, overrides: tuple[str, ...], out: str | None,
-          as_json: bool, jobs: int | None) -> None:
+          as_json: bool, jobs: int | None, force: bool) -> None:
     """Find the smallest headcount that meets a target, beside what Erlang C says.
 
     The answer is the smallest headcount whose mean over the replications meets
@@ -415,7 +476,8 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     from leadsim.outputs.planning_tables import format_staffing
     from leadsim.outputs.runfolder import make_run_dir
     from leadsim.planner.parallel import Interrupted
-    from leadsim.planner.staffing import add_erlang, find_headcount, headcount_loader, parse_target, team_index
+    from leadsim.planner.staffing import (add_erlang, find_headcount, headcount_loader, parse_target,
+                                         search_evaluations, team_index)
 
     goal = parse_target(target)
     if low > high:
@@ -425,6 +487,8 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     index = team_index(resolved, team)
     chosen = resolved.teams[index]
     root = resolved.run.seed if seed is None else seed
+    check_work([headcount_loader(scenario, common, index)(high)], replications, force, "staff",
+               search_evaluations(low, high))
     stopped = False
     try:
         answer = find_headcount(headcount_loader(scenario, common, index), goal, chosen.name, chosen.headcount,

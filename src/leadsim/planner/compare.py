@@ -26,6 +26,7 @@ from scipy import stats as _scipy_stats
 from leadsim.planner.parallel import Interrupted, Reporter, null_reporter
 from leadsim.planner.precision import Grid, PrecisionOutcome, PrecisionTarget, half_width, run_until_precise
 from leadsim.planner.replicate import run_grid
+from leadsim.planner.specs import SpecError
 from leadsim.planner.stats import summarize
 from leadsim.simulator.metrics import METRIC_NAMES
 
@@ -294,3 +295,74 @@ def run_compare(
     comparison = compare_grid(names, grid, seed)
     return Comparison(comparison.base, comparison.replications, comparison.seed,
                       comparison.variants, precision=outcome), grid
+
+
+# ---------------------------------------------------------------- --vary
+
+
+@dataclass(frozen=True)
+class Variation:
+    """One ``--vary``: which scenario it changes and the change.
+
+    Attributes:
+        scenario: index of the scenario it changes (0 = the base, 1.. = the what-ifs given).
+        override: ``PATH=VALUE``.
+        label: the new what-if's display name.
+    """
+
+    scenario: int
+    override: str
+    label: str
+
+
+def split_vary(text: str) -> tuple[str | None, str]:
+    """Split ``[SCENARIO:]PATH=VALUE`` into the scenario named (or None) and ``PATH=VALUE``.
+
+    The scenario prefix is whatever precedes a ``:`` before the ``=`` (paths have no ``:``;
+    values may, e.g. ``08:00``).
+    """
+    key, sep, _ = text.partition("=")
+    if sep and ":" in key:
+        prefix, _, rest = text.partition(":")
+        return prefix.strip(), rest
+    return None, text
+
+
+def plan_variations(vary: Sequence[str], keys: Sequence[Sequence[str]],
+                    has_path: Callable[[int, str], bool]) -> list[Variation]:
+    """Decide which scenario each ``--vary`` changes (see docs/planning.md, "Varying a what-if").
+
+    * ``WHATIF:PATH=VALUE`` changes the scenario named WHATIF (the base or a what-if,
+      by the argument as typed, its file stem or its ``name:``);
+    * ``PATH=VALUE`` changes the base if the base has that path (as before), else every
+      what-if that has it (typically the one what-if with, say, a ``closers`` team);
+      if none has it, the base (whose error then names the path).
+
+    Args:
+        vary: the ``--vary`` texts as typed.
+        keys: per scenario (base first), the strings that name it.
+        has_path: whether scenario i has the override's path.
+
+    Raises:
+        SpecError: for a prefix that names no scenario.
+    """
+    out: list[Variation] = []
+    for text in vary:
+        prefix, override = split_vary(text)
+        if prefix is not None:
+            matches = [i for i, names in enumerate(keys) if prefix in names]
+            if not matches:
+                known = ", ".join(repr(names[0]) for names in keys)
+                raise SpecError(f"--vary {text!r}: no scenario {prefix!r} in this comparison; "
+                                f"name one of {known} before the ':'")
+            out.append(Variation(matches[0], override, text))
+            continue
+        if has_path(0, override) or len(keys) == 1:
+            out.append(Variation(0, override, override))
+            continue
+        owners = [i for i in range(1, len(keys)) if has_path(i, override)]
+        if not owners:
+            out.append(Variation(0, override, override))
+        for i in owners:
+            out.append(Variation(i, override, f"{keys[i][0]}:{override}"))
+    return out

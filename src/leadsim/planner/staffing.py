@@ -84,7 +84,30 @@ def parse_target(text: str) -> Target:
     if op not in (">=", "<="):
         raise SpecError(f"--target {text!r}: use >= or <= (got {match.group('op')}); {_FORM}")
     metric = check_metric(match.group("metric"), f"--target {text!r}")
-    return Target(metric, op, parse_number(match.group("value"), "--target", text))
+    target = Target(metric, op, parse_number(match.group("value"), "--target", text))
+    _check_reachable(target, text)
+    return target
+
+
+def _check_reachable(target: Target, text: str) -> None:
+    """Refuse a target no floor can meet (or that every floor meets) from the metric's range.
+
+    Shares lie in [0, 1]; times, counts, rates and percentages are never negative;
+    money (profit) may be anything.
+
+    Raises:
+        SpecError: for a value outside the metric's range.
+    """
+    from leadsim.simulator.metrics import METRICS_BY_NAME
+
+    unit = METRICS_BY_NAME[target.metric].unit
+    if unit == "currency":
+        return
+    low, high, what = (0.0, 1.0, "a share between 0 and 1") if unit == "share" else \
+        (0.0, math.inf, f"never negative ({unit})")
+    if not low <= target.value <= high:
+        raise SpecError(f"--target {text!r}: {target.metric} is {what}, so a target of "
+                        f"{target.value:g} can never be a real target (met by every headcount or by none)")
 
 
 # ---------------------------------------------------------------- Erlang C
@@ -124,15 +147,27 @@ def _erlang_predicate(target: Target, lam: float, mu: float) -> Callable[[int], 
     return lambda c: queueing.mmc_wait_cdf(target.value, c, lam, mu) >= float(param or 0.0)
 
 
+def erlang_search_cap(offered_load: float) -> int:
+    """The most servers the Erlang C search tries: square-root staffing far past any real target.
+
+    ``a + 10 sqrt(a) + 100`` servers leave a probability of waiting below 1e-20 for any
+    offered load ``a``; a target not met by then (a share of exactly 1, say) is never met.
+    """
+    return math.floor(offered_load + 10.0 * math.sqrt(offered_load)) + 100
+
+
 def erlang_c_answer(target: Target, arrival_rate_per_min: float, handle_min: float,
-                    max_servers: int = 100_000) -> ErlangAnswer:
+                    max_servers: int | None = None) -> ErlangAnswer:
     """Smallest number of always-on-duty reps that meets ``target`` in an M/M/c queue.
+
+    The predicate is monotone in the number of servers, so the search doubles its
+    step until the target is met, then bisects: O(log c) evaluations.
 
     Args:
         target: the target (a waiting-time metric; others get a reason instead).
         arrival_rate_per_min: lambda, leads per minute.
         handle_min: mean handle time, minutes (1 / mu).
-        max_servers: give up beyond this many.
+        max_servers: give up beyond this many (default: :func:`erlang_search_cap`).
     """
     lam, handle = arrival_rate_per_min, handle_min
     if target.metric not in _ERLANG_METRICS:
@@ -143,12 +178,12 @@ def erlang_c_answer(target: Target, arrival_rate_per_min: float, handle_min: flo
     predicate = _erlang_predicate(target, lam, 1.0 / handle)
     if isinstance(predicate, str):
         return ErlangAnswer(None, lam, handle, predicate)
-    c = math.floor(lam * handle) + 1
-    while c <= max_servers:
-        if predicate(c):
-            return ErlangAnswer(c, lam, handle)
-        c += 1
-    return ErlangAnswer(None, lam, handle, f"not met by {max_servers} reps")
+    first = math.floor(lam * handle) + 1
+    cap = erlang_search_cap(lam * handle) if max_servers is None else max_servers
+    found = smallest_meeting(predicate, first, cap, first) if first <= cap else None
+    if found is None:
+        return ErlangAnswer(None, lam, handle, f"not met by {cap} reps")
+    return ErlangAnswer(found, lam, handle)
 
 
 # ---------------------------------------------------------------- the search
@@ -246,6 +281,15 @@ def smallest_meeting(meets: Callable[[int], bool], low: int, high: int, start: i
         else:
             bad = mid
     return good
+
+
+def search_evaluations(low: int, high: int) -> int:
+    """Most headcounts :func:`find_headcount` evaluates in [low, high] (for the work estimate).
+
+    Each of its two searches doubles then bisects: at most 2 log2(n) + 2 headcounts each.
+    """
+    n = high - low + 1
+    return min(n, 2 * (2 * math.ceil(math.log2(max(n, 2))) + 2))
 
 
 def find_headcount(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, Overflow, localcontext
 from typing import Any, Sequence
 
 from leadsim.planner.parallel import Interrupted, Reporter, null_reporter
@@ -32,6 +32,8 @@ from leadsim.simulator.metrics import METRIC_NAMES
 #: At most this many values per parameter, and grid points in all.
 MAX_VALUES = 200
 MAX_POINTS = 400
+#: Range ends and steps are at most this large in magnitude (every bounded scenario field fits).
+MAX_MAGNITUDE = Decimal("1e15")
 
 _FORMS = "expected PATH=LO..HI[:STEP] (e.g. teams.sdr.headcount=6..16 or " \
          "policy.cadence.call_target=2..8:2) or PATH=V1,V2,... (a list of values)"
@@ -62,12 +64,29 @@ def _decimal(text: str, typed: str, what: str) -> Decimal:
     return value
 
 
+def _too_large(value: Decimal) -> bool:
+    # copy_abs and comparison never round, so 1e999999999 cannot overflow here.
+    return value.copy_abs() > MAX_MAGNITUDE
+
+
+def _how_many(lo: Decimal, hi: Decimal, step: Decimal) -> tuple[int | None, str]:
+    """The number of values of the range (None if beyond counting) and how to show it."""
+    with localcontext() as ctx:
+        ctx.traps[Overflow] = False  # huge ends or a tiny STEP give Infinity instead of raising
+        ctx.traps[InvalidOperation] = False
+        steps = (hi - lo) / step
+    if not steps.is_finite():
+        return None, "more than 1e+999999"
+    count = int(steps) + 1
+    return count, (f"{count:,}" if count < 10**15 else f"{Decimal(count):.3e}")
+
+
 def _range_values(lo_text: str, hi_text: str, step_text: str | None, typed: str) -> list[Decimal]:
     lo = _decimal(lo_text, typed, "LO")
     hi = _decimal(hi_text, typed, "HI")
-    integral = lo == lo.to_integral_value() and hi == hi.to_integral_value()
     if step_text is None:
-        if not integral:
+        integral = all(v.copy_abs() <= MAX_MAGNITUDE and v == v.to_integral_value() for v in (lo, hi))
+        if not integral and not (_too_large(lo) or _too_large(hi)):
             raise SpecError(f"--param {typed!r}: a range of decimals needs a step, "
                             f"e.g. {lo_text}..{hi_text}:0.1")
         step = Decimal(1)
@@ -77,9 +96,15 @@ def _range_values(lo_text: str, hi_text: str, step_text: str | None, typed: str)
             raise SpecError(f"--param {typed!r}: STEP must be > 0 (got {step_text.strip()})")
     if lo > hi:
         raise SpecError(f"--param {typed!r}: LO ({lo_text.strip()}) is above HI ({hi_text.strip()})")
-    count = int((hi - lo) / step) + 1
-    if count > MAX_VALUES:
-        raise SpecError(f"--param {typed!r}: {count} values; at most {MAX_VALUES} per parameter")
+    count, shown = _how_many(lo, hi, step)
+    for what, text, value in (("LO", lo_text, lo), ("HI", hi_text, hi), ("STEP", step_text, step)):
+        if _too_large(value):
+            raise SpecError(f"--param {typed!r}: {what} {str(text).strip()!r} is out of range (at most "
+                            f"{MAX_MAGNITUDE:.0e} in magnitude; no scenario field goes that far); the "
+                            f"range would take {shown} values (points), at most {MAX_VALUES} per parameter")
+    if count is None or count > MAX_VALUES:
+        raise SpecError(f"--param {typed!r}: would take {shown} values (points); at most {MAX_VALUES} "
+                        "per parameter -- use a larger STEP")
     return [lo + i * step for i in range(count)]
 
 
@@ -119,9 +144,12 @@ def parse_param(text: str) -> SweepParam:
 
 def _list_value(text: str) -> Any:
     try:
-        return _number(Decimal(text))
+        value = Decimal(text)
     except InvalidOperation:
         return text
+    if not value.is_finite() or _too_large(value):
+        return text  # not converted (1e999999999 has a billion digits); the schema refuses it
+    return _number(value)
 
 
 def check_params(params: Sequence[SweepParam]) -> None:
@@ -238,30 +266,8 @@ def load_points(path: str, overrides: Sequence[str], params: Sequence[SweepParam
         ScenarioError: if a point is not a valid scenario (an unknown path, a value
             out of range); the message names the ``--param`` that made it.
     """
-    from leadsim.scenarios.errors import ScenarioError
     from leadsim.scenarios.loader import load_scenario
+    from leadsim.scenarios.paths import Override
 
-    scenarios = []
-    for point in grid_points(params):
-        mine = point_overrides(params, point)
-        try:
-            scenarios.append(load_scenario(path, [*overrides, *mine]))
-        except ScenarioError as exc:
-            raise _as_param_error(exc, mine) from None
-    return scenarios
-
-
-def _as_param_error(exc: Any, mine: Sequence[str]) -> Any:
-    """Re-label problems caused by a point's overrides as coming from --param."""
-    import dataclasses
-
-    from leadsim.scenarios.errors import ScenarioError
-
-    problems = []
-    for problem in exc.problems:
-        if problem.value in mine or (problem.note or "").endswith(tuple(mine)):
-            problem = dataclasses.replace(
-                problem, rule=problem.rule.replace("--set", "--param"),
-                note=(problem.note or "from --set").replace("--set", "--param"))
-        problems.append(problem)
-    return ScenarioError(problems=problems)
+    return [load_scenario(path, [*overrides, *(Override(t, "--param") for t in point_overrides(params, point))])
+            for point in grid_points(params)]

@@ -16,6 +16,7 @@ Every failure is a :class:`~leadsim.scenarios.errors.ScenarioError`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,7 +25,8 @@ import yaml
 from pydantic import ValidationError
 
 from leadsim.scenarios.errors import NO_VALUE, Problem, ScenarioError
-from leadsim.scenarios.paths import Applied, Loc, apply_override, describe_shape, shapes_at
+from leadsim.scenarios.paths import (Applied, Loc, Override, apply_override, as_override, describe_shape,
+                                     shapes_at)
 from leadsim.scenarios.safe_yaml import fresh, load_yaml_file, load_yaml_text
 from leadsim.scenarios.schema import Scenario
 
@@ -265,6 +267,8 @@ def _rule(error: dict[str, Any]) -> str:
     if error["type"] in ("int_type", "float_type") and isinstance(error.get("input"), bool):
         return "must be a number, not true/false"
     if error["type"] == "int_type" and isinstance(error.get("input"), float):
+        if not math.isfinite(error["input"]):
+            return "must be a finite whole number"
         return "must be a whole number (an integer such as 12, not 12.0)"
     if error["type"] == "finite_number":
         return "must be a finite number (not .inf or .nan)"
@@ -283,9 +287,11 @@ def _to_scenario_error(exc: ValidationError, data: dict[str, Any], file: str,
         # does a rule about the scenario as a whole.
         value = NO_VALUE if error["type"] == "missing" or not loc else error["input"]
         # Blame an override only for errors on its own path (not the scenario-wide rules).
-        sources = [a.text for a in applied
+        sources = [a for a in applied
                    if loc and (a.loc[: len(loc)] == loc or loc[: len(a.loc)] == a.loc)]
-        note = "from --set " + ", ".join(sources) if sources else None
+        origins = list(dict.fromkeys(a.origin for a in sources))
+        note = "; ".join(f"from {o} " + ", ".join(a.text for a in sources if a.origin == o)
+                         for o in origins) or None
         line = None if sources else _line_of(node, loc, error["type"] == "missing")
         path = ".".join(str(s) for s in loc) or None
         problems.append(Problem(file, path, _rule(error), value, line=line, note=note))
@@ -295,13 +301,39 @@ def _to_scenario_error(exc: ValidationError, data: dict[str, Any], file: str,
 # ---------------------------------------------------------------- public API
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+def load_raw(path: str | Path) -> tuple[Path, dict[str, Any], yaml.Node | None]:
+    """Read a scenario file and resolve its ``extends:``, without validating it.
+
+    Returns:
+        (the file found, the merged mapping, the file's own YAML node tree).
+
+    Raises:
+        ScenarioError: for a missing or unreadable file, bad YAML or a bad ``extends:``.
+    """
+    file_path = resolve_scenario_path(path)
+    document = _read_document(file_path)
+    return file_path, _resolve_extends(file_path, document.data, [file_path]), document.node
+
+
+def override_applies(data: dict[str, Any], override: "str | Override") -> bool:
+    """Whether an override's path exists in a resolved (raw) scenario mapping (``data`` is not changed)."""
+    item = as_override(override)
+    try:
+        apply_override(fresh(data), item.text, None, parse_yaml_value, item.origin)
+    except ScenarioError:
+        return False
+    return True
+
+
+def load_scenario(path: str | Path, overrides: Sequence["str | Override"] = ()) -> Scenario:
     """Load, resolve and validate a scenario file.
 
     Args:
         path: a YAML file, or the bare name of a bundled scenario (``baseline``).
-        overrides: ``dotted.path=value`` strings applied after ``extends:`` is
-            resolved, in order (see :mod:`leadsim.scenarios.paths`).
+        overrides: ``dotted.path=value`` strings (``--set``), or
+            :class:`~leadsim.scenarios.paths.Override` pairs naming the option
+            they came from, applied after ``extends:`` is resolved, in order
+            (see :mod:`leadsim.scenarios.paths`).
 
     Returns:
         The validated scenario; its ``extends`` is None (already applied).
@@ -309,15 +341,14 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     Raises:
         ScenarioError: for any bad input, naming file, field path, rule and value.
     """
-    file_path = resolve_scenario_path(path)
+    file_path, data, node = load_raw(path)
     file = str(file_path)
-    document = _read_document(file_path)
-    data = _resolve_extends(file_path, document.data, [file_path])
-    applied = [apply_override(data, text, file, parse_yaml_value) for text in overrides]
+    applied = [apply_override(data, o.text, file, parse_yaml_value, o.origin)
+               for o in map(as_override, overrides)]
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise _to_scenario_error(exc, data, file, document.node, applied) from None
+        raise _to_scenario_error(exc, data, file, node, applied) from None
 
 
 def resolved_yaml(scenario: Scenario) -> str:

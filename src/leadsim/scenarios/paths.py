@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Literal, Sequence, Union, get_args, get_origin
+from typing import Annotated, Any, Callable, Literal, NamedTuple, Sequence, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -163,28 +163,47 @@ def describe_shape(shape: Any) -> str:
 # ---------------------------------------------------------------- overrides
 
 
+class Override(NamedTuple):
+    """An override and the option it came from (``--set``, ``--vary``, ``--param``), for messages.
+
+    A plain string passed where overrides are expected means ``Override(text, "--set")``.
+    """
+
+    text: str
+    origin: str = "--set"
+
+
+def as_override(item: "str | Override") -> Override:
+    """An Override from a plain ``--set`` string or an Override."""
+    return item if isinstance(item, Override) else Override(item)
+
+
 @dataclass(frozen=True)
 class Applied:
-    """An override that was applied: its text and the concrete location it set."""
+    """An override that was applied: its text, the concrete location it set, its option."""
 
     text: str
     loc: Loc
+    origin: str = "--set"
 
 
 class _Walk:
     """One override being walked; builds the errors that name where it went wrong."""
 
-    def __init__(self, text: str, file: str | None) -> None:
+    def __init__(self, text: str, file: str | None, origin: str = "--set") -> None:
         self.text = text
         self.file = file
+        self.origin = origin
         self.loc: list[str | int] = []
 
     def fail(self, segment: str, rule: str) -> ScenarioError:
         path = ".".join([str(s) for s in self.loc] + [segment])
-        return ScenarioError(self.file, path, rule, self.text, note="from --set")
+        return ScenarioError(self.file, path, rule.replace("--set", self.origin), self.text,
+                             note=f"from {self.origin}")
 
 
-def split_override(text: str, file: str | None, parse: Callable[[str], Any]) -> tuple[list[str], Any]:
+def split_override(text: str, file: str | None, parse: Callable[[str], Any],
+                   origin: str = "--set") -> tuple[list[str], Any]:
     """Split ``dotted.path=value`` into path segments and the parsed value.
 
     Args:
@@ -201,12 +220,12 @@ def split_override(text: str, file: str | None, parse: Callable[[str], Any]) -> 
     segments = key.split(".")
     if not sep or not key or any(not s.strip() for s in segments):
         raise ScenarioError(
-            file, None, "malformed --set override; expected dotted.path=value", text
+            file, None, f"malformed {origin} override; expected dotted.path=value", text
         )
     try:
         value = parse(raw)
     except ScenarioError as exc:
-        raise ScenarioError(file, key, f"--set value is not valid YAML: {exc.rule}", raw) from None
+        raise ScenarioError(file, key, f"{origin} value is not valid YAML: {exc.rule}", raw) from None
     return [s.strip() for s in segments], value
 
 
@@ -243,7 +262,8 @@ def _mapping_key(node: dict[Any, Any], segment: str, shapes: list[Any], walk: _W
     return segment, child
 
 
-def apply_override(data: dict[str, Any], text: str, file: str | None, parse: Callable[[str], Any]) -> Applied:
+def apply_override(data: dict[str, Any], text: str, file: str | None, parse: Callable[[str], Any],
+                   origin: str = "--set") -> Applied:
     """Apply one ``dotted.path=value`` override to a raw scenario mapping, in place.
 
     Args:
@@ -251,6 +271,7 @@ def apply_override(data: dict[str, Any], text: str, file: str | None, parse: Cal
         text: the override as typed on the command line.
         file: the scenario file, for error messages.
         parse: turns the value text into a value (YAML).
+        origin: the option it came from, for error messages.
 
     Returns:
         What was set, with the path made concrete (list names become indices).
@@ -258,11 +279,11 @@ def apply_override(data: dict[str, Any], text: str, file: str | None, parse: Cal
     Raises:
         ScenarioError: if the override is malformed or its path is unknown.
     """
-    segments, value = split_override(text, file, parse)
+    segments, value = split_override(text, file, parse, origin)
     if segments[0] == "extends":
-        raise ScenarioError(file, "extends", "extends cannot be changed with --set; "
+        raise ScenarioError(file, "extends", f"extends cannot be changed with {origin}; "
                             "write a what-if file that extends this one", text)
-    walk = _Walk(text, file)
+    walk = _Walk(text, file, origin)
     node: Any = data
     shapes: list[Any] = [Scenario]
     for position, segment in enumerate(segments):
@@ -284,7 +305,7 @@ def apply_override(data: dict[str, Any], text: str, file: str | None, parse: Cal
                 node[key] = _empty_container(shapes, walk, str(key))
             node = node[key]
         walk.loc.append(key if isinstance(key, int) else str(key))
-    return Applied(text, tuple(walk.loc))
+    return Applied(text, tuple(walk.loc), origin)
 
 
 def _empty_container(shapes: list[Any], walk: _Walk, segment: str) -> dict[str, Any] | list[Any]:
