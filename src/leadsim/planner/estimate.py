@@ -17,9 +17,9 @@ The estimate, per replication (upper bounds, from expected values):
 * **backlog samples**: simulated minutes / ``run.sample_minutes``;
 * **events** = leads + attempts + 8 x rep-days + backlog samples.
 
-Limits (measured on the reference machine, where one replication of ``baseline``
-is ~37,000 estimated events and takes ~0.25 s, i.e. ~7 microseconds per event,
-and a lead costs about 1 KB of memory while it is simulated):
+Limits (from a measurement on the development machine, where one replication of
+``baseline`` -- 36,449 estimated events -- took about 0.25 s, i.e. ~7 microseconds
+per event, and a lead cost about 1 KB of memory while simulated):
 
 * :data:`MAX_LEADS_PER_REPLICATION` leads in one replication (memory: ~1 GB);
 * :data:`MAX_EVENTS` events in all, over every scenario and replication of the

@@ -363,5 +363,55 @@ def resolved_yaml(scenario: Scenario) -> str:
 
 
 def scenario_json_schema() -> dict[str, Any]:
-    """The JSON Schema of a scenario file (what ``leadsim schema`` prints)."""
-    return Scenario.model_json_schema(by_alias=True)
+    """The JSON Schema of a scenario file (what ``leadsim schema`` prints).
+
+    Every numeric field's description ends with its range in words (e.g.
+    ``Range: 0 <= x <= 3660; finite.``), the same bounds as its ``minimum`` /
+    ``maximum`` keywords, so a reader of descriptions alone sees them too.
+    """
+    schema = Scenario.model_json_schema(by_alias=True)
+    for model in schema.get("$defs", {}).values():
+        _describe_bounds(model)
+    _describe_bounds(schema)
+    return schema
+
+
+def format_bound(x: float) -> str:
+    """A bound as the docs write it: ``3,660``, ``1,000,000``, ``0.5``."""
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:g}"
+
+
+def _bound_text(node: dict[str, Any]) -> str | None:
+    """``0 < x <= 3660`` for a number schema with bounds, else None."""
+    if node.get("type") not in ("number", "integer"):
+        return None
+    low = (f"{format_bound(node['minimum'])} <= " if "minimum" in node else
+           f"{format_bound(node['exclusiveMinimum'])} < " if "exclusiveMinimum" in node else "")
+    high = (f" <= {format_bound(node['maximum'])}" if "maximum" in node else
+            f" < {format_bound(node['exclusiveMaximum'])}" if "exclusiveMaximum" in node else "")
+    if not low and not high:
+        return None
+    kind = "an integer" if node["type"] == "integer" else "a finite number"
+    return f"{low}x{high}, {kind}"
+
+
+def _numbers_in(prop: dict[str, Any]) -> list[str]:
+    """Range texts of a property: itself, its union members, items and mapping values."""
+    found = []
+    for node in [prop, *prop.get("anyOf", []), *prop.get("prefixItems", [])]:
+        for sub in (node, node.get("items"), node.get("additionalProperties")):
+            if isinstance(sub, dict):
+                text = _bound_text(sub)
+                if text and text not in found:
+                    found.append(text)
+    return found
+
+
+def _describe_bounds(model: dict[str, Any]) -> None:
+    for prop in model.get("properties", {}).values():
+        ranges = _numbers_in(prop)
+        if ranges:
+            text = "Range: " + "; ".join(ranges) + "."
+            prop["description"] = (prop.get("description", "") + " " + text).strip()
