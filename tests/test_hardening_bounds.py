@@ -21,9 +21,19 @@ from click.testing import CliRunner, Result
 
 from leadsim.cli import main
 from leadsim.planner import queueing
-from leadsim.planner.estimate import MAX_EVENTS, MAX_LEADS_PER_REPLICATION, check_work, estimate
+from leadsim.planner.estimate import (
+    MAX_EVENTS,
+    MAX_LEADS_PER_REPLICATION,
+    check_work,
+    estimate,
+)
 from leadsim.planner.specs import SpecError
-from leadsim.planner.staffing import Target, erlang_c_answer, parse_target, search_evaluations
+from leadsim.planner.staffing import (
+    Target,
+    erlang_c_answer,
+    parse_target,
+    search_evaluations,
+)
 from leadsim.planner.sweep import MAX_VALUES, parse_param
 from leadsim.scenarios import schema
 from leadsim.scenarios.loader import format_bound, load_scenario, scenario_json_schema
@@ -316,7 +326,7 @@ def test_search_evaluations_bounds_the_staff_search() -> None:
             for start in {low, (low + high) // 3, high}:
                 seen: set[int] = set()
 
-                def meets(h: int, answer: int | None = answer) -> bool:
+                def meets(h: int, answer: int | None = answer, seen: set[int] = seen) -> bool:
                     seen.add(h)
                     return answer is not None and h >= answer
 

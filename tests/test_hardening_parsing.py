@@ -26,7 +26,12 @@ from click.testing import CliRunner, Result
 from leadsim.cli import main
 from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.loader import MAX_EXTENDS_DEPTH, load_scenario
-from leadsim.scenarios.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, load_yaml_text
+from leadsim.scenarios.safe_yaml import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    load_yaml_text,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,7 +96,7 @@ def capped_leadsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         main()
     """)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-c", code, *args], check=False, cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
 

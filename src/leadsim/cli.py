@@ -21,7 +21,13 @@ from leadsim import __version__
 from leadsim.planner.specs import SpecError
 from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.loader import load_scenario, scenario_json_schema
-from leadsim.scenarios.schema import MAX_DAYS, MAX_HEADCOUNT, MAX_REPLICATIONS, MAX_SEED, Scenario
+from leadsim.scenarios.schema import (
+    MAX_DAYS,
+    MAX_HEADCOUNT,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    Scenario,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -92,7 +98,8 @@ def force_option(func: F) -> F:
 def check_work(scenarios: Sequence[Scenario], replications: int, force: bool, what: str,
                evaluations: int = 1) -> list[str]:
     """Refuse too much work (exit 2) and print each window warning once on stderr; return them."""
-    from leadsim.planner.estimate import check_work as check, window_warnings
+    from leadsim.planner.estimate import check_work as check
+    from leadsim.planner.estimate import window_warnings
 
     check(scenarios, replications, force, what, evaluations)
     warnings: list[str] = []
@@ -476,8 +483,14 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     from leadsim.outputs.planning_tables import format_staffing
     from leadsim.outputs.runfolder import make_run_dir
     from leadsim.planner.parallel import Interrupted
-    from leadsim.planner.staffing import (add_erlang, find_headcount, headcount_loader, parse_target,
-                                         search_evaluations, team_index)
+    from leadsim.planner.staffing import (
+        add_erlang,
+        find_headcount,
+        headcount_loader,
+        parse_target,
+        search_evaluations,
+        team_index,
+    )
 
     goal = parse_target(target)
     if low > high:

@@ -34,8 +34,8 @@ longer than the window.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from leadsim.planner.specs import SpecError
 from leadsim.scenarios.schema import Scenario, parse_hhmm

@@ -17,16 +17,24 @@ Every failure is a :class:`~leadsim.scenarios.errors.ScenarioError`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from leadsim.scenarios.errors import NO_VALUE, Problem, ScenarioError
-from leadsim.scenarios.paths import (Applied, Loc, Override, apply_override, as_override, describe_shape,
-                                     shapes_at)
+from leadsim.scenarios.paths import (
+    Applied,
+    Loc,
+    Override,
+    apply_override,
+    as_override,
+    describe_shape,
+    shapes_at,
+)
 from leadsim.scenarios.safe_yaml import fresh, load_yaml_file, load_yaml_text
 from leadsim.scenarios.schema import Scenario
 
@@ -315,7 +323,7 @@ def load_raw(path: str | Path) -> tuple[Path, dict[str, Any], yaml.Node | None]:
     return file_path, _resolve_extends(file_path, document.data, [file_path]), document.node
 
 
-def override_applies(data: dict[str, Any], override: "str | Override") -> bool:
+def override_applies(data: dict[str, Any], override: str | Override) -> bool:
     """Whether an override's path exists in a resolved (raw) scenario mapping (``data`` is not changed)."""
     item = as_override(override)
     try:
@@ -325,7 +333,7 @@ def override_applies(data: dict[str, Any], override: "str | Override") -> bool:
     return True
 
 
-def load_scenario(path: str | Path, overrides: Sequence["str | Override"] = ()) -> Scenario:
+def load_scenario(path: str | Path, overrides: Sequence[str | Override] = ()) -> Scenario:
     """Load, resolve and validate a scenario file.
 
     Args:

@@ -21,8 +21,17 @@ Path semantics, one segment at a time:
 from __future__ import annotations
 
 import types
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Literal, NamedTuple, Sequence, Union, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    NamedTuple,
+    Union,
+    get_args,
+    get_origin,
+)
 
 from pydantic import BaseModel
 
@@ -173,7 +182,7 @@ class Override(NamedTuple):
     origin: str = "--set"
 
 
-def as_override(item: "str | Override") -> Override:
+def as_override(item: str | Override) -> Override:
     """An Override from a plain ``--set`` string or an Override."""
     return item if isinstance(item, Override) else Override(item)
 

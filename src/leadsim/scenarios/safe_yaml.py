@@ -69,7 +69,7 @@ class ScenarioYamlLoader(yaml.SafeLoader):
         # Expanded size of every finished node, by id (nodes stay alive in the tree).
         self._sizes: dict[int, int] = {}
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             target = self.anchors.get(event.anchor)  # type: ignore[attr-defined]
@@ -77,15 +77,17 @@ class ScenarioYamlLoader(yaml.SafeLoader):
                 raise YamlLimitError(
                     "an alias may not refer to a section that contains it (a cycle)",
                     f"*{event.anchor}", event.start_mark)  # type: ignore[attr-defined]
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise YamlLimitError(f"nesting deeper than {MAX_DEPTH} levels (the limit)",
                                  self._depth, self.peek_event().start_mark)
         try:
-            node: yaml.Node = super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
+        if node is None:
+            return None
         size = 1
         if isinstance(node, yaml.SequenceNode):
             size += sum(self._sizes[id(child)] for child in node.value)
