@@ -149,6 +149,8 @@ Headcount = Annotated[int, Field(strict=True, ge=0, le=MAX_HEADCOUNT)]
 BatchLeads = Annotated[int, Field(strict=True, ge=0, le=MAX_BATCH_LEADS)]
 Attempts = Annotated[int, Field(strict=True, ge=1, le=MAX_ATTEMPTS)]
 AttemptNumber = Annotated[int, Field(strict=True, ge=0, le=MAX_ATTEMPTS)]
+#: A number parameter of a priority rule (a source weight, an aging rate): |x| <= MAX_RATIO.
+RuleNumber = Annotated[float, Field(strict=True, ge=-MAX_RATIO, le=MAX_RATIO)]
 
 
 # ---------------------------------------------------------------- calendar, run
@@ -671,7 +673,7 @@ class Cadence(Strict):
 PriorityName = Literal[
     "callbacks", "new_leads", "due_followups", "source_weights", "lead_score", "fifo"
 ]
-PriorityRuleSpec = Union[PriorityName, dict[PriorityName, dict[str, Union[str, float, dict[str, float]]]]]
+PriorityRuleSpec = Union[PriorityName, dict[PriorityName, dict[str, Union[str, RuleNumber, dict[str, RuleNumber]]]]]
 
 
 #: Parameters each priority rule takes, with their allowed values (empty: any number/mapping).
