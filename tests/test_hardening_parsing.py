@@ -21,7 +21,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadsim.cli import main
 from leadsim.scenarios.errors import ScenarioError
@@ -252,3 +255,30 @@ def test_long_extends_chain_is_refused(tmp_path: Path) -> None:
     assert ok.name == "good"
     assert_one_error(invoke("validate", str(tmp_path / f"s{MAX_EXTENDS_DEPTH + 2}.yaml")),
                      "extends", f"more than {MAX_EXTENDS_DEPTH} files extend one another")
+
+
+# ---------------------------------------------------------------- the limits change nothing else
+
+_scalars = (st.none() | st.booleans() | st.integers(-10**6, 10**6)
+            | st.floats(allow_nan=False, allow_infinity=False) | st.text("abc:-_ 0123456789", max_size=8))
+_documents = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=5)
+                          | st.dictionaries(st.text("abcxyz_", min_size=1, max_size=5), inner, max_size=5),
+                          max_leaves=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_documents)
+def test_documents_within_the_limits_load_as_plain_safe_yaml(data: object) -> None:
+    text = yaml.safe_dump(data, sort_keys=False)
+    assert load_yaml_text(text, "x.yaml")[0] == yaml.safe_load(text)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, MAX_DEPTH), st.sampled_from(["[", "{a: "]))
+def test_any_depth_up_to_the_limit_is_read(depth: int, opener: str) -> None:
+    closer = "]" if opener == "[" else "}"
+    inner = "" if opener == "[" else "1"
+    data = load_yaml_text(opener * depth + inner + closer * depth, None)[0]
+    for _ in range(depth - 1):
+        data = data[0] if isinstance(data, list) else data["a"]
+    assert data in ([], {"a": 1})

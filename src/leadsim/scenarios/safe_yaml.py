@@ -11,8 +11,8 @@ file, the rule and the value, instead of running out of memory or stack:
 * a document with more than :data:`MAX_NODES` values once its aliases are
   expanded (a "billion laughs" alias bomb is 0.5 KB of text but 10^9 values);
   an alias inside the section it refers to (a cycle) is refused too;
-* nesting deeper than :data:`MAX_DEPTH` levels (which would otherwise end in
-  a RecursionError).
+* lists and mappings nested deeper than :data:`MAX_DEPTH` levels (which would
+  otherwise end in a RecursionError).
 
 The limits are far above any real scenario (the bundled baseline is about 5 KB,
 ~400 values, 7 levels deep). The dialect itself is YAML 1.1 safe loading with
@@ -33,7 +33,7 @@ from leadsim.scenarios.errors import ScenarioError
 MAX_FILE_BYTES = 1_048_576
 #: Most values (scalars, lists and mappings) in one document, aliases expanded.
 MAX_NODES = 100_000
-#: Deepest nesting of lists and mappings in one document.
+#: Deepest nesting of lists and mappings in one document (scalars do not count).
 MAX_DEPTH = 50
 
 _INT = "tag:yaml.org,2002:int"
@@ -78,14 +78,16 @@ class ScenarioYamlLoader(yaml.SafeLoader):
                     "an alias may not refer to a section that contains it (a cycle)",
                     f"*{event.anchor}", event.start_mark)  # type: ignore[attr-defined]
             return super().compose_node(parent, index)
-        self._depth += 1
+        # Depth counts lists and mappings (a scalar inside 50 of them is fine).
+        step = 0 if self.check_event(yaml.ScalarEvent) else 1
+        self._depth += step
         if self._depth > MAX_DEPTH:
             raise YamlLimitError(f"nesting deeper than {MAX_DEPTH} levels (the limit)",
                                  self._depth, self.peek_event().start_mark)
         try:
             node = super().compose_node(parent, index)
         finally:
-            self._depth -= 1
+            self._depth -= step
         if node is None:
             return None
         size = 1
