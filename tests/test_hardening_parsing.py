@@ -282,3 +282,35 @@ def test_any_depth_up_to_the_limit_is_read(depth: int, opener: str) -> None:
     for _ in range(depth - 1):
         data = data[0] if isinstance(data, list) else data["a"]
     assert data in ([], {"a": 1})
+
+
+def _depth(x: object) -> int:
+    if isinstance(x, dict):
+        return 1 + max((_depth(v) for v in x.values()), default=0)
+    if isinstance(x, list):
+        return 1 + max((_depth(v) for v in x), default=0)
+    return 0
+
+
+def _values(x: object) -> int:
+    if isinstance(x, dict):
+        return 1 + sum(1 + _values(v) for v in x.values())
+    if isinstance(x, list):
+        return 1 + sum(_values(v) for v in x)
+    return 1
+
+
+def test_bundled_scenarios_are_far_inside_the_limits_as_documented() -> None:
+    from leadsim.scenarios.loader import LIBRARY, bundled_scenarios
+    from leadsim.scenarios.safe_yaml import load_yaml_file
+
+    docs = " ".join((ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8").split())
+    assert "The bundled scenarios are at most 6 KB" in docs
+    assert "The bundled scenarios have at most 320 values" in docs
+    assert "the bundled scenarios nest at most 7 deep" in docs
+    for name in bundled_scenarios():
+        path = LIBRARY / f"{name}.yaml"
+        data = load_yaml_file(path)[0]
+        assert path.stat().st_size <= 6 * 1024, name
+        assert _values(data) <= 320, name
+        assert _depth(data) <= 7, name

@@ -14,8 +14,8 @@ file, the rule and the value, instead of running out of memory or stack:
 * lists and mappings nested deeper than :data:`MAX_DEPTH` levels (which would
   otherwise end in a RecursionError).
 
-The limits are far above any real scenario (the bundled baseline is about 5 KB,
-~400 values, 7 levels deep). The dialect itself is YAML 1.1 safe loading with
+The limits are far above any real scenario (the bundled ones are at most 6 KB,
+320 values and 7 levels deep; tests/test_hardening_parsing.py checks it). The dialect itself is YAML 1.1 safe loading with
 two traps removed (see :class:`ScenarioYamlLoader`).
 """
 
