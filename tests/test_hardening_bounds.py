@@ -101,6 +101,8 @@ def assert_one_error(result: Result, *fragments: str) -> None:
         ("sources.web_form.expiry_hours=.inf", "sources.0.expiry_hours", "finite"),
         ("sources.inbound_call.patience_seconds=1e12", "sources.1.patience_seconds", "less than or equal to"),
         ("sources.web_form.quality={beta: [.inf, 2]}", "sources.0.quality.beta.0", "finite"),
+        ("calendar.start=0001-01-01", "calendar.start", "from 1900-01-01 to 2199-12-31"),
+        ("calendar.start=9999-12-01", "calendar.start", "from 1900-01-01 to 2199-12-31"),
         ("policy.priority=[callbacks, {lead_score: {aging_per_hour: 1e308}}]",
          "policy.priority.1.lead_score.aging_per_hour", "(got 1e+308)"),
         ("policy.priority=[callbacks, {source_weights: {weights: {web_form: true}}}]",

@@ -127,6 +127,8 @@ MAX_SEED = 2**63 - 1
 MAX_RATIO = 1e6
 #: Largest amount of money (per lead, per conversion, per rep hour).
 MAX_MONEY = 1e12
+#: Range of calendar.start (a run then ends at the latest around 2230).
+EARLIEST_START, LATEST_START = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 #: Backlog sampling interval: at least a minute, at most a week.
 MIN_SAMPLE_MINUTES, MAX_SAMPLE_MINUTES = 1, 10_080
 
@@ -169,6 +171,14 @@ class Calendar(Strict):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    @field_validator("start")
+    @classmethod
+    def _start_range(cls, value: dt.date) -> dt.date:
+        # A run may last 3 x MAX_DAYS; beyond these years the calendar arithmetic overflows.
+        if not EARLIEST_START <= value <= LATEST_START:
+            raise ValueError(f"must be a date from {EARLIEST_START} to {LATEST_START}")
+        return value
 
 
 def check_weekday_keys(value: dict[str, float]) -> dict[str, float]:
