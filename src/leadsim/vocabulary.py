@@ -36,6 +36,9 @@ from typing import Final, Literal, get_args
 PriorityName = Literal["callbacks", "new_leads", "due_followups", "source_weights", "lead_score", "fifo"]
 PRIORITY_RULE_NAMES: Final[tuple[PriorityName, ...]] = get_args(PriorityName)
 
+#: The priority a policy has when it names none (scenario and engine alike).
+DEFAULT_PRIORITY: Final[tuple[PriorityName, ...]] = ("callbacks", "new_leads", "due_followups")
+
 #: Orders of the ``new_leads`` rule (also ``policy.new_leads_order``).
 NewLeadsOrder = Literal["oldest_first", "newest_first"]
 NEW_LEADS_ORDERS: Final[tuple[NewLeadsOrder, ...]] = get_args(NewLeadsOrder)
@@ -101,7 +104,7 @@ def priority_rule_problem(name: str, params: Mapping[str, object]) -> str | None
 #: Who may call which lead (a scenario's ``policy.distribution.mode``).
 DistributionMode = Literal["shared_pool", "round_robin", "owner_recycle", "incoming_call_group"]
 DISTRIBUTION_MODES: Final[tuple[DistributionMode, ...]] = get_args(DistributionMode)
-SHARED_POOL: Final = "shared_pool"
+SHARED_POOL: Final = "shared_pool"  # the default mode
 ROUND_ROBIN: Final = "round_robin"
 OWNER_RECYCLE: Final = "owner_recycle"
 INCOMING_CALL_GROUP: Final = "incoming_call_group"

@@ -10,9 +10,24 @@ A scenario becomes an :class:`EngineConfig` through the simulator's adapter,
 """
 
 from leadsim.engine.calendar import FloorCalendar
-from leadsim.engine.config import CadenceRules, CallRules, DistributionRules, EngineConfig, OutcomeRules
+from leadsim.engine.config import (
+    CadenceRules,
+    CallRules,
+    DistributionRules,
+    EngineConfig,
+    OutcomeRules,
+)
 from leadsim.engine.core import Engine, EngineError
-from leadsim.engine.types import CALL_OUTCOMES, CLOSE_STATUSES, AttemptResult, Dial, LeadClosed, NewLead, RepView, StepSent
+from leadsim.engine.types import (
+    CALL_OUTCOMES,
+    CLOSE_STATUSES,
+    AttemptResult,
+    Dial,
+    LeadClosed,
+    NewLead,
+    RepView,
+    StepSent,
+)
 
 __all__ = [
     "CALL_OUTCOMES",

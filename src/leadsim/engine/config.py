@@ -7,7 +7,8 @@ Every value is checked in ``__post_init__``, once: a typo such as
 naming the field, the rule and the value, instead of silently changing what the
 engine does. Nothing is checked again on the hot path.
 
-Wrong types raise ``TypeError``, wrong values ``ValueError``.
+Wrong types raise ``TypeError``, wrong values ``ValueError``. Lists given for
+tuple fields (and sets for frozenset fields) are accepted and frozen.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from leadsim.vocabulary import (
+    DEFAULT_PRIORITY,
     DISTRIBUTION_MODES,
     INCOMING_CALL_GROUP,
     NEW_LEADS_ORDERS,
     OWNED_MODES,
     OWNER_RECYCLE,
     RULE_OUTCOMES,
+    SHARED_POOL,
     STEP_CHANNELS,
     DistributionMode,
     NewLeadsOrder,
@@ -91,6 +94,13 @@ def _check_choice(owner: str, name: str, value: object, choices: tuple[str, ...]
         _fail(owner, name, f"one of {list(choices)}", value)
 
 
+def _freeze(obj: object, name: str, kind: type = tuple) -> None:
+    """Turn a list (or set, for a frozenset field) given for a field into the field's immutable kind."""
+    value = getattr(obj, name)
+    if isinstance(value, (list, set, frozenset)) and not isinstance(value, kind):
+        object.__setattr__(obj, name, kind(value))
+
+
 # ---------------------------------------------------------------- the rules
 
 
@@ -111,6 +121,7 @@ class CallRules:
     max_per_24h: int | None = None
 
     def __post_init__(self) -> None:
+        _freeze(self, "window")
         _check_window("CallRules", self.window)
         _check_bool("CallRules", "window_in_lead_time", self.window_in_lead_time)
         _check_count("CallRules", "max_per_day", self.max_per_day, optional=True)
@@ -180,11 +191,15 @@ class CadenceRules:
 
     def __post_init__(self) -> None:
         owner = "CadenceRules"
+        for name in ("spacing", "window", "steps"):
+            _freeze(self, name)
+        if any(isinstance(step, list) for step in self.steps):
+            object.__setattr__(self, "steps", tuple(tuple(s) if isinstance(s, list) else s for s in self.steps))
         _check_count(owner, "call_target", self.call_target)
         if not isinstance(self.spacing, tuple) or not self.spacing:
             _fail(owner, "spacing", "a non-empty tuple of minutes", self.spacing, TypeError)
-        for minutes in self.spacing:
-            _check_number(owner, "spacing", minutes)
+        for index, minutes in enumerate(self.spacing):
+            _check_number(owner, f"spacing[{index}]", minutes)
         _check_bool(owner, "spacing_in_calling_time", self.spacing_in_calling_time)
         # The default call rules follow CallRules' checks (named as this class's fields).
         _check_window(owner, self.window)
@@ -238,7 +253,7 @@ class DistributionRules:
         inbound_sources: sources whose leads are inbound.
     """
 
-    mode: DistributionMode = "shared_pool"
+    mode: DistributionMode = SHARED_POOL
     recycle_after_minutes: float | None = None
     recycle_after_attempts: int | None = None
     group: str | None = None
@@ -248,6 +263,7 @@ class DistributionRules:
 
     def __post_init__(self) -> None:
         owner = "DistributionRules"
+        _freeze(self, "inbound_sources", frozenset)
         _check_choice(owner, "mode", self.mode, DISTRIBUTION_MODES)
         _check_number(owner, "recycle_after_minutes", self.recycle_after_minutes, strict=True, optional=True)
         _check_count(owner, "recycle_after_attempts", self.recycle_after_attempts, optional=True)
@@ -283,7 +299,7 @@ class EngineConfig:
             configuration (expiry, inbound sources, source weights) must be one of them.
     """
 
-    priority: tuple[tuple[str, dict[str, Any]], ...] = (("callbacks", {}), ("new_leads", {}), ("due_followups", {}))
+    priority: tuple[tuple[str, dict[str, Any]], ...] = tuple((name, {}) for name in DEFAULT_PRIORITY)
     new_leads_order: NewLeadsOrder = "oldest_first"
     cadence: CadenceRules = field(default_factory=CadenceRules)
     distribution: DistributionRules = field(default_factory=DistributionRules)
@@ -292,6 +308,10 @@ class EngineConfig:
 
     def __post_init__(self) -> None:
         owner = "EngineConfig"
+        _freeze(self, "priority")
+        _freeze(self, "sources")
+        if any(isinstance(spec, list) for spec in self.priority):
+            object.__setattr__(self, "priority", tuple(tuple(s) if isinstance(s, list) else s for s in self.priority))
         if not isinstance(self.priority, tuple):
             _fail(owner, "priority", "a tuple of (rule name, parameters) pairs", self.priority, TypeError)
         names = []

@@ -36,12 +36,21 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from leadsim.engine.cadence import callable_from, plus_calling_time
 from leadsim.engine.calendar import FloorCalendar
 from leadsim.engine.config import EngineConfig
-from leadsim.engine.distribution import FIRST, FOLLOWUP, INF, SHARED, Distribution, HeapKey, rep_pool
+from leadsim.engine.distribution import (
+    FIRST,
+    FOLLOWUP,
+    IMPLEMENTED_MODES,
+    INF,
+    SHARED,
+    Distribution,
+    HeapKey,
+    rep_pool,
+)
 from leadsim.engine.priority import Fifo, build_rules, compile_rank
 from leadsim.engine.state import CLOSED, IN_CALL, LIVE, READY, WAITING, LeadState
 from leadsim.engine.types import (
@@ -84,6 +93,11 @@ class Engine(Distribution):
         on_close: Callable[[LeadClosed], None] = _ignore,
         on_step: Callable[[StepSent], None] = _ignore,
     ) -> None:
+        if config.distribution.mode not in IMPLEMENTED_MODES:
+            raise EngineError(
+                f"distribution mode {config.distribution.mode!r} is not implemented by the engine; "
+                f"it implements {sorted(IMPLEMENTED_MODES)}"
+            )
         self.config = config
         self.calendar = calendar
         self.on_close = on_close

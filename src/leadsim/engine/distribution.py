@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 from leadsim.engine.config import DistributionRules
 from leadsim.engine.state import READY, LeadState
 from leadsim.engine.types import RepView
-from leadsim.vocabulary import FIRST_STAGE, FOLLOWUP_STAGE, INCOMING_CALL_GROUP, OWNER_RECYCLE
+from leadsim.vocabulary import (
+    FIRST_STAGE,
+    FOLLOWUP_STAGE,
+    INCOMING_CALL_GROUP,
+    OWNER_RECYCLE,
+    ROUND_ROBIN,
+    SHARED_POOL,
+)
 
 INF = float("inf")
 #: The shared pool's key.
@@ -29,6 +36,11 @@ _REP_PREFIX = "rep:"
 FIRST, FOLLOWUP = 0, 1
 
 HeapKey = tuple[str, str, int]  # (pool, source, stage)
+
+#: The distribution modes this module implements (``_place``, ``_own``, recycling):
+#: the engine refuses any other, and tests/test_vocabulary.py checks that these are
+#: exactly :data:`leadsim.vocabulary.DISTRIBUTION_MODES`.
+IMPLEMENTED_MODES: frozenset[str] = frozenset({SHARED_POOL, ROUND_ROBIN, OWNER_RECYCLE, INCOMING_CALL_GROUP})
 
 
 def rep_pool(rep_id: int) -> str:

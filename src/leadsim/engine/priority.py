@@ -24,8 +24,8 @@ rules without one are chained through their ``matches`` and ``order_key``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Callable, Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from leadsim.engine.state import LeadState
 from leadsim.vocabulary import FOLLOWUP_ORDERS, NEW_LEADS_ORDERS, priority_rule_problem

@@ -21,7 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 # The names the engine must agree on, and "HH:MM" parsing, are defined once in
 # leadsim.vocabulary (parse_hhmm and parse_interval are re-exported from here).
 from leadsim.vocabulary import (
+    DEFAULT_PRIORITY,
+    INCOMING_CALL_GROUP,
     OWNED_MODES,
+    OWNER_RECYCLE,
+    SHARED_POOL,
     DistributionMode,
     NewLeadsOrder,
     PriorityName,
@@ -597,7 +601,7 @@ class Distribution(Strict):
     """Who may call which lead."""
 
     mode: DistributionMode = Field(
-        "shared_pool",
+        SHARED_POOL,
         description="shared_pool: every eligible rep pulls the best due lead; round_robin: each "
         "new lead is owned by the next rep in turn and only its owner calls it; owner_recycle: "
         "round-robin ownership, recycled to the shared pool after recycle_after_days or "
@@ -618,9 +622,9 @@ class Distribution(Strict):
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "Distribution":
-        if self.mode == "owner_recycle" and self.recycle_after_days is None and self.recycle_after_attempts is None:
+        if self.mode == OWNER_RECYCLE and self.recycle_after_days is None and self.recycle_after_attempts is None:
             raise ValueError("owner_recycle needs recycle_after_days or recycle_after_attempts")
-        if self.mode == "incoming_call_group" and not self.group:
+        if self.mode == INCOMING_CALL_GROUP and not self.group:
             raise ValueError("incoming_call_group needs the name of the group team in 'group'")
         return self
 
@@ -634,7 +638,7 @@ class Policy(Strict):
         "(distribution: round_robin).",
     )
     priority: list[PriorityRuleSpec] = Field(
-        default_factory=lambda: ["callbacks", "new_leads", "due_followups"],
+        default_factory=lambda: list(DEFAULT_PRIORITY),
         description="Priority rules in order; a lead is in the tier of the first rule it "
         "matches. A rule is a name or {name: {parameters}} (see docs/policies.md).",
         min_length=1,

@@ -7,7 +7,13 @@ floor builds its :class:`EngineConfig` by hand or with an adapter of its own.
 
 from __future__ import annotations
 
-from leadsim.engine.config import CadenceRules, CallRules, DistributionRules, EngineConfig, OutcomeRules
+from leadsim.engine.config import (
+    CadenceRules,
+    CallRules,
+    DistributionRules,
+    EngineConfig,
+    OutcomeRules,
+)
 from leadsim.scenarios.schema import CallingWindow, Scenario
 from leadsim.vocabulary import parse_hhmm
 

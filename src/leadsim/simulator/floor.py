@@ -21,13 +21,21 @@ order and idle reps are offered work longest-idle first.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import simpy
 
-from leadsim.engine import AttemptResult, Dial, Engine, LeadClosed, NewLead, RepView, StepSent
+from leadsim.engine import (
+    AttemptResult,
+    Dial,
+    Engine,
+    LeadClosed,
+    NewLead,
+    RepView,
+    StepSent,
+)
 from leadsim.simulator.physics import Physics
 from leadsim.simulator.recorder import Recorder
 from leadsim.simulator.shifts import RepSchedule

@@ -30,7 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from leadsim.simulator.results import CHANNELS, LEAD_STATUSES, OUTCOMES, RunResult, counted_leads
+from leadsim.simulator.results import (
+    CHANNELS,
+    LEAD_STATUSES,
+    OUTCOMES,
+    RunResult,
+    counted_leads,
+)
 
 NAN = float("nan")
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from leadsim.engine.calendar import FloorCalendar
 from leadsim.scenarios.schema import (
