@@ -18,6 +18,7 @@ from leadsim.engine.config import (
     OutcomeRules,
 )
 from leadsim.engine.core import Engine, EngineError
+from leadsim.engine.state import LeadState
 from leadsim.engine.types import (
     CALL_OUTCOMES,
     CLOSE_STATUSES,
@@ -42,6 +43,7 @@ __all__ = [
     "EngineError",
     "FloorCalendar",
     "LeadClosed",
+    "LeadState",
     "NewLead",
     "OutcomeRules",
     "RepView",

@@ -26,6 +26,7 @@ from leadsim.vocabulary import (
     OWNED_MODES,
     OWNER_RECYCLE,
     SHARED_POOL,
+    STAGES,
     DistributionMode,
     NewLeadsOrder,
     PriorityName,
@@ -404,7 +405,7 @@ class Team(Strict):
         None, description="Sources this team works; default: all sources."
     )
     stages: list[Stage] = Field(
-        default_factory=lambda: ["first", "followup"],
+        default_factory=lambda: list(STAGES),
         description="Which attempts the team makes: 'first' (never-attempted leads, live "
         "callers and callbacks) and/or 'followup' (later attempts).",
         min_length=1,

@@ -37,6 +37,7 @@ from leadsim.simulator.results import (
     RunResult,
     counted_leads,
 )
+from leadsim.vocabulary import REACHED_OUTCOMES
 
 NAN = float("nan")
 
@@ -47,7 +48,7 @@ _CALL = CHANNELS.index("call")
 _CENSORED = LEAD_STATUSES.index("censored")
 #: Outcomes in which a live person was reached.
 _CONTACT_OUTCOMES = np.array(
-    [OUTCOMES.index(name) for name in ("contact", "qualified", "converted")], dtype=np.int8
+    [OUTCOMES.index(name) for name in REACHED_OUTCOMES], dtype=np.int8
 )
 
 

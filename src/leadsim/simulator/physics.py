@@ -42,6 +42,7 @@ from leadsim.scenarios.schema import (
     Scenario,
 )
 from leadsim.simulator import streams
+from leadsim.vocabulary import Outcome
 
 _inv_cdf = NormalDist().inv_cdf
 log1p = math.log1p
@@ -83,7 +84,7 @@ class AttemptDraw(NamedTuple):
     halves the cost again.
     """
 
-    outcome: str
+    outcome: Outcome  # one of leadsim.vocabulary.CALL_OUTCOMES
     minutes: float
 
 
