@@ -26,6 +26,7 @@ from leadsim.engine import (
     FloorCalendar,
     OutcomeRules,
 )
+from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.loader import load_scenario
 from leadsim.simulator.engine_config import engine_config
 from leadsim.vocabulary import DISTRIBUTION_MODES, RULE_OUTCOMES, STEP_CHANNELS
@@ -187,3 +188,28 @@ def test_every_bundled_scenario_gives_a_valid_config(path: Path) -> None:
     assert config.distribution.mode == scenario.policy.distribution.mode
     assert config.cadence.call_target == scenario.policy.cadence.call_target
     assert [name for name, _ in config.priority] == [name for name, _ in scenario.policy.rule_specs()]
+
+
+def test_a_value_the_engine_refuses_is_bad_input_not_a_crash() -> None:
+    """Should a value pass the schema but not the engine, the adapter reports it as a scenario error."""
+    scenario = load_scenario(LIBRARY / "baseline.yaml")
+    cadence = scenario.policy.cadence.model_copy(update={"nurture_after_days": math.inf})
+    policy = scenario.policy.model_copy(update={"cadence": cadence})
+    with pytest.raises(ScenarioError) as caught:
+        engine_config(scenario.model_copy(update={"policy": policy}))
+    message = str(caught.value)
+    assert "CadenceRules.nurture_minutes" in message and "got inf" in message and "'baseline'" in message
+
+
+def test_an_infinite_duration_exits_2_with_one_message(tmp_path: Path) -> None:
+    """Refused by the schema's bounds or, failing that, by the engine: bad input either way."""
+    from click.testing import CliRunner
+
+    from leadsim.cli import main
+
+    args = ["run", "baseline", "--days", "1", "--set", "run.warmup_days=0", "--set", "run.drain_days=0",
+            "--set", "policy.cadence.nurture_after_days=.inf", "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "nurture" in result.output and "Traceback" not in result.output
+

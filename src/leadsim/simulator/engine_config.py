@@ -14,6 +14,7 @@ from leadsim.engine.config import (
     EngineConfig,
     OutcomeRules,
 )
+from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.schema import CallingWindow, Scenario
 from leadsim.vocabulary import parse_hhmm
 
@@ -73,16 +74,25 @@ def engine_config(scenario: Scenario) -> EngineConfig:
         scenario: a scenario validated by the schema.
 
     Returns:
-        The engine configuration (checked again on construction; a scenario the
-        schema accepted always passes).
+        The engine configuration, checked again on construction.
+
+    Raises:
+        ScenarioError: if the engine refuses a value the schema let through (say a
+            duration that is infinite in minutes); the command line reports it as
+            bad input (exit status 2) rather than as a crash.
     """
-    return EngineConfig(
-        priority=tuple((name, dict(params)) for name, params in scenario.policy.rule_specs()),
-        new_leads_order=scenario.policy.new_leads_order,
-        cadence=cadence_rules(scenario),
-        distribution=distribution_rules(scenario),
-        expiry_minutes={
-            s.name: None if s.expiry_hours is None else s.expiry_hours * 60.0 for s in scenario.sources
-        },
-        sources=tuple(s.name for s in scenario.sources),
-    )
+    try:
+        return EngineConfig(
+            priority=tuple((name, dict(params)) for name, params in scenario.policy.rule_specs()),
+            new_leads_order=scenario.policy.new_leads_order,
+            cadence=cadence_rules(scenario),
+            distribution=distribution_rules(scenario),
+            expiry_minutes={
+                s.name: None if s.expiry_hours is None else s.expiry_hours * 60.0 for s in scenario.sources
+            },
+            sources=tuple(s.name for s in scenario.sources),
+        )
+    except (ValueError, TypeError) as exc:
+        raise ScenarioError(
+            None, None, f"scenario {scenario.name!r} gives the engine a rule it cannot use: {exc}"
+        ) from None
