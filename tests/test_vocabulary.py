@@ -97,6 +97,17 @@ def test_new_leads_order_is_the_rule_order() -> None:
         EngineConfig(new_leads_order=order)
 
 
+def test_the_published_json_schema_lists_the_vocabulary() -> None:
+    """What `leadsim schema` shows users is the vocabulary, in its order."""
+    defs = schema.Scenario.model_json_schema()["$defs"]
+    priority = defs["Policy"]["properties"]["priority"]["items"]["anyOf"]
+    assert priority[0]["enum"] == list(vocab.PRIORITY_RULE_NAMES)
+    assert priority[1]["propertyNames"]["enum"] == list(vocab.PRIORITY_RULE_NAMES)
+    assert defs["Distribution"]["properties"]["mode"]["enum"] == list(vocab.DISTRIBUTION_MODES)
+    assert defs["Cadence"]["properties"]["outcomes"]["propertyNames"]["enum"] == list(vocab.RULE_OUTCOMES)
+    assert defs["Policy"]["properties"]["new_leads_order"]["enum"] == list(vocab.NEW_LEADS_ORDERS)
+
+
 # ====================================================================== distribution modes
 
 
