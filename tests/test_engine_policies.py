@@ -836,7 +836,7 @@ def _human_host(mode: str = "round_robin", **dist: object) -> tuple[Host, RepVie
     h1 = RepView(1, "floor", human=True)
     host = Host(
         CadenceRules(window=FULL, spacing=(0.0, 1.0), call_target=6),
-        DistributionRules(mode=mode, human_teams=frozenset({"floor"}), **dist),  # type: ignore[arg-type]
+        DistributionRules(mode=mode, **dist),  # type: ignore[arg-type]
         priority=(("new_leads", {"order": "newest_first"}),),
         reps=(h0, h1),
     )
@@ -899,7 +899,7 @@ def test_human_rep_with_own_and_recycled_leads_and_tuple_priority_keys() -> None
     h0, h1 = RepView(0, "h", human=True), RepView(1, "h", human=True)
     host = Host(
         CadenceRules(window=FULL, spacing=(0.0, 1.0), call_target=5),
-        DistributionRules(mode="owner_recycle", recycle_after_attempts=1, human_teams=frozenset({"h"})),
+        DistributionRules(mode="owner_recycle", recycle_after_attempts=1),
         priority=(("due_followups", {"by": "attempt_number"}), ("new_leads", {})),
         reps=(h0, h1),
     )

@@ -21,11 +21,11 @@ if TYPE_CHECKING:
 DAY = 1440.0
 
 
-def _zone(engine: "Engine", lead: LeadState) -> str:
+def _zone(engine: Engine, lead: LeadState) -> str:
     return lead.timezone if lead.rules.window_in_lead_time else engine.calendar.timezone
 
 
-def callable_from(engine: "Engine", lead: LeadState, t: float) -> float:
+def callable_from(engine: Engine, lead: LeadState, t: float) -> float:
     """Earliest floor minute >= t at which the lead may be called (window and caps).
 
     Args:
@@ -59,7 +59,7 @@ def callable_from(engine: "Engine", lead: LeadState, t: float) -> float:
     return t
 
 
-def plus_calling_time(engine: "Engine", lead: LeadState, t: float, minutes: float) -> float:
+def plus_calling_time(engine: Engine, lead: LeadState, t: float, minutes: float) -> float:
     """The floor minute at which ``minutes`` of the lead's calling window have passed since t.
 
     With a 08:00-20:00 window, 120 minutes from 19:30 ends at 09:30 the next day.

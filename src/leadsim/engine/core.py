@@ -36,12 +36,21 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from leadsim.engine.cadence import callable_from, plus_calling_time
 from leadsim.engine.calendar import FloorCalendar
 from leadsim.engine.config import EngineConfig
-from leadsim.engine.distribution import FIRST, FOLLOWUP, INF, SHARED, Distribution, HeapKey
+from leadsim.engine.distribution import (
+    FIRST,
+    FOLLOWUP,
+    IMPLEMENTED_MODES,
+    INF,
+    SHARED,
+    Distribution,
+    HeapKey,
+    rep_pool,
+)
 from leadsim.engine.priority import Fifo, build_rules, compile_rank
 from leadsim.engine.state import CLOSED, IN_CALL, LIVE, READY, WAITING, LeadState
 from leadsim.engine.types import (
@@ -54,6 +63,7 @@ from leadsim.engine.types import (
     RepView,
     StepSent,
 )
+from leadsim.vocabulary import OWNER_RECYCLE, SHARED_POOL, CloseStatus
 
 _new_tuple = tuple.__new__
 
@@ -83,6 +93,11 @@ class Engine(Distribution):
         on_close: Callable[[LeadClosed], None] = _ignore,
         on_step: Callable[[StepSent], None] = _ignore,
     ) -> None:
+        if config.distribution.mode not in IMPLEMENTED_MODES:
+            raise EngineError(
+                f"distribution mode {config.distribution.mode!r} is not implemented by the engine; "
+                f"it implements {sorted(IMPLEMENTED_MODES)}"
+            )
         self.config = config
         self.calendar = calendar
         self.on_close = on_close
@@ -104,13 +119,13 @@ class Engine(Distribution):
         # Per call outcome, what attempt_ended does: (closing status or None, whether
         # the attempt counts toward the call target, retry delay or None). One dict
         # lookup instead of a chain of set and rule tests per attempt.
-        self._outcome_action: dict[str, tuple[str | None, bool, float | None]] = {}
+        self._outcome_action: dict[str, tuple[CloseStatus | None, bool, float | None]] = {}
         for outcome in CALL_OUTCOMES:
             rule = self._cad.outcomes.get(outcome)
             if outcome in REACHED:
-                status: str | None = "converted" if outcome == "converted" else "contacted"
+                status: CloseStatus | None = "converted" if outcome == "converted" else "contacted"
             elif outcome == "bad_number":
-                status = "bad_number"
+                status = "bad_number"  # an outcome and a status of the same name
             elif rule is not None and rule.stop:
                 status = "stopped"
             else:
@@ -125,8 +140,10 @@ class Engine(Distribution):
         self._first_spacing = self._cad.spacing_before(1)
         self._spacing_in_calling_time = self._cad.spacing_in_calling_time
         self._recycle_attempts = (
-            self._dist.recycle_after_attempts if self._dist.mode == "owner_recycle" else None
+            self._dist.recycle_after_attempts if self._dist.mode == OWNER_RECYCLE else None
         )
+        # Whether a new lead needs placing (an owner, a team) at all: not in a shared pool.
+        self._placing = self._dist.mode != SHARED_POOL
         # Whether a new lead may get a deadline at all (expiry for some source, or nurture).
         self._deadlines_possible = self._cad.nurture_minutes is not None or any(
             v is not None for v in config.expiry_minutes.values()
@@ -167,10 +184,10 @@ class Engine(Distribution):
         leads = self._leads
         if lead_id in leads:
             raise EngineError(f"lead {lead_id} is already open")
-        state = LeadState(lead_id, source, created_at, lead.timezone, lead.score)
-        state.give_up = lead.give_up_after
         regions = self._cad.regions
-        state.rules = regions.get(lead.timezone, self._default_rules) if regions else self._default_rules
+        rules = regions.get(lead.timezone, self._default_rules) if regions else self._default_rules
+        state = LeadState(lead_id, source, created_at, lead.timezone, lead.score, rules)
+        state.give_up = lead.give_up_after
         leads[lead_id] = state
         if source not in self._sources:
             self._sources = self._sources + (source,)
@@ -182,7 +199,7 @@ class Engine(Distribution):
         if self._deadlines_possible:
             self._set_deadline(state)
         live = lead.live
-        if self._dist.mode != "shared_pool":
+        if self._placing:
             self._place(state, live=live)
         if self._steps:
             for channel in self._steps.get(0, ()):
@@ -326,8 +343,8 @@ class Engine(Distribution):
         if retry is not None:
             earliest = now + retry
         else:
-            spacing = self._spacing
-            spacing = spacing[counted] if counted < len(spacing) else spacing[-1]  # spacing_before(counted + 1)
+            schedule = self._spacing
+            spacing = schedule[counted] if counted < len(schedule) else schedule[-1]  # spacing_before(counted + 1)
             earliest = plus_calling_time(self, lead, now, spacing) if self._spacing_in_calling_time else now + spacing
         # _schedule, inlined
         lead.version += 1
@@ -397,7 +414,7 @@ class Engine(Distribution):
                     continue
                 make_ready(lead)
 
-    def close_all(self, now: float, status: str = "censored") -> int:
+    def close_all(self, now: float, status: CloseStatus = "censored") -> int:
         """Close every open lead (end of a run); returns how many were closed."""
         self.advance(now)
         open_ids = sorted(self._leads)
@@ -425,7 +442,7 @@ class Engine(Distribution):
 
     def _set_deadline(self, lead: LeadState) -> None:
         expiry = self.config.expiry_minutes.get(lead.source)
-        candidates = []
+        candidates: list[tuple[float, CloseStatus]] = []
         if expiry is not None:
             candidates.append((lead.created_at + expiry, "expired"))
         if self._cad.nurture_minutes is not None:
@@ -470,7 +487,7 @@ class Engine(Distribution):
         lead.version += 1
 
     def _cherry_pick(self, rep: RepView, heap_keys: tuple[HeapKey, ...], now: float) -> Dial | None:
-        heap = self._scored.get(f"rep:{rep.rep_id}")
+        heap = self._scored.get(rep_pool(rep.rep_id))
         leads = self._leads
         while heap:
             _, lead_id, version = heap[0]
@@ -529,7 +546,7 @@ class Engine(Distribution):
         lead.steps_sent = lead.steps_sent + (now,)
         self.on_step(StepSent(lead.lead_id, channel, now))
 
-    def _close(self, lead: LeadState, status: str, at: float) -> None:
+    def _close(self, lead: LeadState, status: CloseStatus, at: float) -> None:
         lead.state = CLOSED
         lead.version += 1
         del self._leads[lead.lead_id]

@@ -10,7 +10,10 @@ A rule is a small object with one signature::
     matches(lead: LeadState) -> bool
     order_key(lead: LeadState) -> float
 
-Add a rule by writing such a class and registering it in :data:`RULES`.
+Add a rule by writing such a class and registering it in :data:`RULES`; its name
+and parameters are declared once, in :data:`leadsim.vocabulary.RULE_PARAMS` (which
+the scenario schema reads too), and ``tests/test_vocabulary.py`` checks that the
+two agree.
 
 The engine ranks a lead each time it becomes due, so it does not loop over the
 rules with :func:`rank` but calls one function built by :func:`compile_rank`: a
@@ -21,9 +24,11 @@ rules without one are chained through their ``matches`` and ``order_key``.
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from leadsim.engine.state import LeadState
+from leadsim.vocabulary import FOLLOWUP_ORDERS, NEW_LEADS_ORDERS, priority_rule_problem
 
 #: A compiled ranking: lead -> (tier, order key as a tuple), as :func:`rank` returns.
 Ranker = Callable[[LeadState], "tuple[int, tuple]"]
@@ -68,8 +73,8 @@ class NewLeads:
     attempted = False  # matches never-attempted leads only (see compile_rank)
 
     def __init__(self, order: str = "oldest_first") -> None:
-        if order not in ("oldest_first", "newest_first"):
-            raise ValueError(f"new_leads order must be oldest_first or newest_first, got {order!r}")
+        if order not in NEW_LEADS_ORDERS:
+            raise ValueError(f"new_leads order must be one of {NEW_LEADS_ORDERS}, got {order!r}")
         self._sign = 1.0 if order == "oldest_first" else -1.0
 
     def matches(self, lead: LeadState) -> bool:
@@ -97,8 +102,8 @@ class DueFollowups:
     attempted = True  # matches attempted leads only (see compile_rank)
 
     def __init__(self, by: str = "overdue") -> None:
-        if by not in ("overdue", "attempt_number"):
-            raise ValueError(f"due_followups by must be overdue or attempt_number, got {by!r}")
+        if by not in FOLLOWUP_ORDERS:
+            raise ValueError(f"due_followups by must be one of {FOLLOWUP_ORDERS}, got {by!r}")
         self._by_attempt = by == "attempt_number"
 
     def matches(self, lead: LeadState) -> bool:
@@ -179,6 +184,7 @@ class Fifo:
 
 
 #: Rule classes by name; parameters come from the scenario ({name: {param: value}}).
+#: Names and parameters must match :data:`leadsim.vocabulary.RULE_PARAMS`.
 RULES: dict[str, Callable[..., PriorityRule]] = {
     "callbacks": Callbacks,
     "new_leads": NewLeads,
@@ -189,7 +195,7 @@ RULES: dict[str, Callable[..., PriorityRule]] = {
 }
 
 
-def build_rules(specs: tuple[tuple[str, dict], ...], new_leads_order: str = "oldest_first") -> list[PriorityRule]:
+def build_rules(specs: Sequence[tuple[str, dict]], new_leads_order: str = "oldest_first") -> list[PriorityRule]:
     """Instantiate the rules from (name, parameters) pairs, in order.
 
     Raises:
@@ -197,8 +203,11 @@ def build_rules(specs: tuple[tuple[str, dict], ...], new_leads_order: str = "old
     """
     rules: list[PriorityRule] = []
     for name, params in specs:
+        problem = priority_rule_problem(name, params)
+        if problem is not None:
+            raise ValueError(problem)
         if name not in RULES:
-            raise ValueError(f"unknown priority rule {name!r}; known rules are {sorted(RULES)}")
+            raise ValueError(f"priority rule {name!r} is not implemented by the engine (RULES: {sorted(RULES)})")
         kwargs = dict(params)
         if name == "new_leads":
             kwargs.setdefault("order", new_leads_order)
@@ -209,7 +218,7 @@ def build_rules(specs: tuple[tuple[str, dict], ...], new_leads_order: str = "old
     return rules
 
 
-def rank(rules: list[PriorityRule], lead: LeadState) -> tuple[int, tuple]:
+def rank(rules: Sequence[PriorityRule], lead: LeadState) -> tuple[int, tuple]:
     """(tier, order key as a tuple) of a lead under the rules.
 
     Keys are normalised to tuples so that entries ranked by different rule lists
@@ -222,7 +231,7 @@ def rank(rules: list[PriorityRule], lead: LeadState) -> tuple[int, tuple]:
     return len(rules), (lead.due,)
 
 
-def compile_rank(rules: list[PriorityRule], attempted: bool | None = None) -> Ranker:
+def compile_rank(rules: Sequence[PriorityRule], attempted: bool | None = None) -> Ranker:
     """A function equivalent to ``lambda lead: rank(rules, lead)``, but cheaper per call.
 
     Built back to front: each rule's closure returns its tier if the lead matches

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leadsim.engine.config import CallRules
+    from leadsim.vocabulary import CloseStatus
+
 # Lifecycle states of a lead inside the engine.
 WAITING = 0  # scheduled: not callable before ``due``
 READY = 1  # due: in its source's ready queue
@@ -49,7 +55,9 @@ class LeadState:
         "live",
     )
 
-    def __init__(self, lead_id: int, source: str, created_at: float, timezone: str, score: float) -> None:
+    def __init__(
+        self, lead_id: int, source: str, created_at: float, timezone: str, score: float, rules: CallRules
+    ) -> None:
         self.lead_id = lead_id
         self.source = source
         self.created_at = created_at
@@ -67,15 +75,16 @@ class LeadState:
         self.day_count = 0  # attempts on that day
         self.steps_sent: tuple[float, ...] = ()
         self.deadline = float("inf")
-        self.deadline_status = ""
-        # Who may call it: "*" (shared pool), "rep:<id>" (an owner) or "team:<name>".
+        self.deadline_status: CloseStatus = "expired"  # read only once a deadline is set
+        # Who may call it: "*" (shared pool), "rep:<id>" (an owner) or "team:<name>"
+        # (built by leadsim.engine.distribution's pool functions).
         self.pool = "*"
         self.owner: int | None = None  # the owning rep, if any
         self.counted = 0  # attempts that count toward the call target
         self.owner_attempts = 0  # attempts by the current owner (for recycling)
         self.give_up: int | None = None  # a human owner stops after this many calls
         self.recent: list[float] | None = None  # attempt starts, for a rolling 24 h cap
-        self.rules = None  # the CallRules that apply (default or the lead's region)
+        self.rules = rules  # the CallRules that apply (default or the lead's region)
         self.transfer_at = float("inf")  # when the lead moves to another pool
         self.transfer_to = ""
         self.live = False

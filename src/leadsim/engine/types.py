@@ -15,25 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-#: Outcomes an attempt can end with (the canonical log vocabulary).
-CALL_OUTCOMES: frozenset[str] = frozenset(
-    {"no_answer", "voicemail", "busy", "bad_number", "contact", "qualified", "converted"}
-)
-#: Outcomes that mean a live person was reached.
-REACHED: frozenset[str] = frozenset({"contact", "qualified", "converted"})
+from leadsim import vocabulary
 
-#: Final states a lead can leave the cadence in.
-CLOSE_STATUSES: tuple[str, ...] = (
-    "converted",
-    "contacted",
-    "exhausted",
-    "expired",
-    "nurture",
-    "bad_number",
-    "censored",
-    "stopped",  # an outcome rule stopped the cadence
-    "dropped",  # a human owner gave up before the call target
-)
+#: Outcomes an attempt can end with (the canonical log vocabulary; see :mod:`leadsim.vocabulary`).
+CALL_OUTCOMES: tuple[str, ...] = vocabulary.CALL_OUTCOMES
+#: Outcomes that mean a live person was reached.
+REACHED: frozenset[str] = frozenset(vocabulary.REACHED_OUTCOMES)
+
+#: Final states a lead can leave the cadence in (see :mod:`leadsim.vocabulary`).
+CLOSE_STATUSES: tuple[str, ...] = vocabulary.CLOSE_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

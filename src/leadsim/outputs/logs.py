@@ -24,7 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadsim.simulator.results import CHANNELS, LEAD_STATUSES, OUTCOMES, RunResult
+from leadsim.simulator.results import (
+    CHANNELS,
+    LEAD_STATUSES,
+    OUTCOMES,
+    RunResult,
+    counted_leads,
+)
 
 LEAD_COLUMNS: tuple[str, ...] = (
     "lead_id", "created_at", "source", "timezone", "value", "converted_at",
@@ -133,7 +139,6 @@ def leads_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd
     """
     leads = result.leads
     n = len(leads)
-    start, end = result.window
     values = np.asarray(result.source_values or (0.0,) * len(result.source_names), dtype=np.float64)
     converted = leads.converted.astype(bool)
     value = np.where(converted, values[leads.source.astype(np.int64)], np.nan)
@@ -141,7 +146,7 @@ def leads_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd
     def stamp(minutes: np.ndarray) -> np.ndarray:
         return format_timestamps(minutes, calendar_start, timezone)
 
-    counted = (leads.created >= start) & (leads.created < end)
+    counted = counted_leads(result)
     return pd.DataFrame({
         "lead_id": np.arange(n, dtype=np.int64),
         "created_at": stamp(leads.created),

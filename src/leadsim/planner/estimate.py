@@ -38,7 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leadsim.planner.specs import SpecError
-from leadsim.scenarios.schema import Scenario, parse_hhmm
+from leadsim.scenarios.schema import Scenario
+from leadsim.vocabulary import parse_hhmm
 
 #: Most expected leads in one replication (each costs ~1 KB while simulated).
 MAX_LEADS_PER_REPLICATION = 1_000_000

@@ -29,7 +29,7 @@ import numpy as np
 from leadsim.planner.parallel import Interrupted, ProgressFn, run_tasks
 from leadsim.planner.stats import summarize
 from leadsim.simulator.metrics import METRICS_BY_NAME, compute_all, conversions_by_attempt
-from leadsim.simulator.results import CHANNELS, LEAD_STATUSES, RunResult
+from leadsim.simulator.results import CHANNELS, LEAD_STATUSES, RunResult, counted_leads
 
 _CENSORED = LEAD_STATUSES.index("censored")
 _CALL = CHANNELS.index("call")
@@ -76,10 +76,7 @@ class RepSummary:
 
 
 def _censored(result: RunResult) -> int:
-    leads = result.leads
-    start, end = result.window
-    counted = (leads.created >= start) & (leads.created < end)
-    return int(np.count_nonzero(counted & (leads.status == _CENSORED)))
+    return int(np.count_nonzero(counted_leads(result) & (result.leads.status == _CENSORED)))
 
 
 def floor_facts(result: RunResult) -> dict[str, float]:
@@ -92,10 +89,10 @@ def floor_facts(result: RunResult) -> dict[str, float]:
         ``on_duty_share``: reps' available time (shifts less lunch, breaks and
         shrinkage) over headcount x window length. NaN where undefined.
     """
-    leads, calls = result.leads, result.attempts
+    calls = result.attempts
     start, end = result.window
     minutes = max(end - start, 0.0)
-    counted = (leads.created >= start) & (leads.created < end)
+    counted = counted_leads(result)
     on_call = calls.channel == _CALL
     if on_call.any():
         on_call &= counted[calls.lead]

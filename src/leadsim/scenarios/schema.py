@@ -13,53 +13,34 @@ currency; probabilities are in (0, 1) unless stated.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zoneinfo
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# The names the engine must agree on, and "HH:MM" parsing, are defined once in
+# leadsim.vocabulary (parse_hhmm and parse_interval are re-exported from here).
+from leadsim.vocabulary import (
+    DEFAULT_PRIORITY,
+    INCOMING_CALL_GROUP,
+    OWNED_MODES,
+    OWNER_RECYCLE,
+    SHARED_POOL,
+    STAGES,
+    DistributionMode,
+    NewLeadsOrder,
+    PriorityName,
+    RuleOutcome,
+    SpacingClock,
+    Stage,
+    StepChannel,
+    WindowClock,
+    parse_hhmm,
+    parse_interval,
+    priority_rule_problem,
+)
+
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def parse_hhmm(text: str) -> int:
-    """Parse "HH:MM" (00:00 to 24:00) into minutes after midnight.
-
-    Args:
-        text: the time of day, e.g. "08:30"; "24:00" means the end of the day.
-
-    Returns:
-        Minutes after midnight, 0 to 1440.
-
-    Raises:
-        ValueError: if the text is not a time of day.
-    """
-    match = _HHMM.match(text.strip())
-    if not match:
-        raise ValueError(f"must be a time of day 'HH:MM', got {text!r}")
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    total = hours * 60 + minutes
-    if minutes >= 60 or total > 1440:
-        raise ValueError(f"must be a time of day between 00:00 and 24:00, got {text!r}")
-    return total
-
-
-def parse_interval(text: str) -> tuple[int, int]:
-    """Parse "HH:MM-HH:MM" into (start, end) minutes after midnight, start < end.
-
-    Raises:
-        ValueError: if malformed or if the interval ends before it starts.
-    """
-    parts = text.split("-")
-    if len(parts) != 2:
-        raise ValueError(f"must be an interval 'HH:MM-HH:MM', got {text!r}")
-    start, end = parse_hhmm(parts[0]), parse_hhmm(parts[1])
-    if end <= start:
-        raise ValueError(f"must end after it starts, got {text!r}")
-    return start, end
-
 
 def parse_days(text: str) -> tuple[int, ...]:
     """Parse a weekday set such as "mon-fri", "sat", "mon,wed,fri" or "mon-sun".
@@ -490,8 +471,8 @@ class Team(Strict):
     sources: list[str] | None = Field(
         None, description="Sources this team works; default: all sources."
     )
-    stages: list[Literal["first", "followup"]] = Field(
-        default_factory=lambda: ["first", "followup"],
+    stages: list[Stage] = Field(
+        default_factory=lambda: list(STAGES),
         description="Which attempts the team makes: 'first' (never-attempted leads, live "
         "callers and callbacks) and/or 'followup' (later attempts).",
         min_length=1,
@@ -593,7 +574,7 @@ class CallingWindow(Strict):
 
     start: str = Field("08:00", description="Window opens, 'HH:MM'.")
     end: str = Field("20:00", description="Window closes, 'HH:MM' ('24:00' = midnight).")
-    clock: Literal["lead_local_time", "floor_time"] = Field(
+    clock: WindowClock = Field(
         "lead_local_time", alias="in", description="Whose clock the window is read in."
     )
 
@@ -610,7 +591,7 @@ class Step(Strict):
     """A non-call step executed without rep time after a given attempt."""
 
     after_attempt: AttemptNumber = Field(description="Send after this attempt ends (0: on arrival).")
-    channel: Literal["email", "sms"] = Field(description="Channel of the step.")
+    channel: StepChannel = Field(description="Channel of the step.")
 
 
 class OutcomeRule(Strict):
@@ -649,12 +630,12 @@ class Cadence(Strict):
     max_attempts_per_24h: Attempts | None = Field(
         None, description="Cap on attempts per lead in any rolling 24 hours."
     )
-    spacing_in: Literal["wall_clock", "calling_time"] = Field(
+    spacing_in: SpacingClock = Field(
         "wall_clock",
         description="Count spacing in wall-clock minutes, or only in minutes inside the lead's "
         "calling window (the overnight gap does not count).",
     )
-    outcomes: dict[Literal["no_answer", "voicemail", "busy"], OutcomeRule] = Field(
+    outcomes: dict[RuleOutcome, OutcomeRule] = Field(
         default_factory=dict,
         description="Per-outcome rules, e.g. {busy: {retry_minutes: 15, counts: false}}. "
         "Reached leads and bad numbers always end the cadence.",
@@ -680,28 +661,15 @@ class Cadence(Strict):
         return value
 
 
-PriorityName = Literal[
-    "callbacks", "new_leads", "due_followups", "source_weights", "lead_score", "fifo"
-]
 PriorityRuleSpec = Union[PriorityName, dict[PriorityName, dict[str, Union[str, RuleNumber, dict[str, RuleNumber]]]]]
 
-
-#: Parameters each priority rule takes, with their allowed values (empty: any number/mapping).
-_RULE_PARAMS: dict[str, dict[str, tuple]] = {
-    "callbacks": {},
-    "new_leads": {"order": ("oldest_first", "newest_first")},
-    "due_followups": {"by": ("overdue", "attempt_number")},
-    "source_weights": {"weights": (), "default": (), "aging_per_hour": ()},
-    "lead_score": {"aging_per_hour": ()},
-    "fifo": {},
-}
 
 
 class Distribution(Strict):
     """Who may call which lead."""
 
-    mode: Literal["shared_pool", "round_robin", "owner_recycle", "incoming_call_group"] = Field(
-        "shared_pool",
+    mode: DistributionMode = Field(
+        SHARED_POOL,
         description="shared_pool: every eligible rep pulls the best due lead; round_robin: each "
         "new lead is owned by the next rep in turn and only its owner calls it; owner_recycle: "
         "round-robin ownership, recycled to the shared pool after recycle_after_days or "
@@ -722,9 +690,9 @@ class Distribution(Strict):
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "Distribution":
-        if self.mode == "owner_recycle" and self.recycle_after_days is None and self.recycle_after_attempts is None:
+        if self.mode == OWNER_RECYCLE and self.recycle_after_days is None and self.recycle_after_attempts is None:
             raise ValueError("owner_recycle needs recycle_after_days or recycle_after_attempts")
-        if self.mode == "incoming_call_group" and not self.group:
+        if self.mode == INCOMING_CALL_GROUP and not self.group:
             raise ValueError("incoming_call_group needs the name of the group team in 'group'")
         return self
 
@@ -738,12 +706,12 @@ class Policy(Strict):
         "(distribution: round_robin).",
     )
     priority: list[PriorityRuleSpec] = Field(
-        default_factory=lambda: ["callbacks", "new_leads", "due_followups"],
+        default_factory=lambda: list(DEFAULT_PRIORITY),
         description="Priority rules in order; a lead is in the tier of the first rule it "
         "matches. A rule is a name or {name: {parameters}} (see docs/policies.md).",
         min_length=1,
     )
-    new_leads_order: Literal["oldest_first", "newest_first"] = Field(
+    new_leads_order: NewLeadsOrder = Field(
         "oldest_first", description="Default order of the new_leads rule."
     )
     cadence: Cadence = Field(default_factory=Cadence)
@@ -770,16 +738,9 @@ class Policy(Strict):
         for rule in value:
             if isinstance(rule, str):
                 continue
-            name, params = next(iter(rule.items()))
-            allowed = _RULE_PARAMS[name]
-            unknown = sorted(set(params) - set(allowed))
-            if unknown:
-                raise ValueError(f"priority rule {name!r} has no parameter(s) {unknown}; it takes {sorted(allowed)}")
-            for key, choices in allowed.items():
-                if key in params and choices and params[key] not in choices:
-                    raise ValueError(f"priority rule {name!r}: {key} must be one of {choices}, got {params[key]!r}")
-            if "aging_per_hour" in params and (not isinstance(params["aging_per_hour"], (int, float)) or params["aging_per_hour"] < 0):
-                raise ValueError(f"priority rule {name!r}: aging_per_hour must be a number >= 0, got {params['aging_per_hour']!r}")
+            problem = priority_rule_problem(*next(iter(rule.items())))
+            if problem is not None:
+                raise ValueError(problem)
         return value
 
     def rule_specs(self) -> list[tuple[str, dict]]:
@@ -836,7 +797,7 @@ class Scenario(Strict):
                 raise ValueError(f"{section} names unknown sources {extra}; sources are {names}")
         dist = self.policy.distribution
         humans = [t.name for t in self.teams if t.behaviour != "engine"]
-        if humans and dist.mode not in ("round_robin", "owner_recycle"):
+        if humans and dist.mode not in OWNED_MODES:
             raise ValueError(
                 f"teams {humans} behave as humans, who own their leads: policy.distribution must be "
                 f"round_robin or owner_recycle, got {dist.mode!r}"
@@ -848,6 +809,11 @@ class Scenario(Strict):
             for src in team.sources or []:
                 if src not in known:
                     raise ValueError(f"team {team.name!r} works unknown source {src!r}; sources are {names}")
+        for rule, params in self.policy.rule_specs():
+            weights = params.get("weights")
+            for src in weights if isinstance(weights, dict) else ():
+                if src not in known:
+                    raise ValueError(f"priority rule {rule!r} weighs unknown source {src!r}; sources are {names}")
         return self
 
     def is_inbound(self, source: Source) -> bool:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from leadsim.engine.calendar import FloorCalendar
-from leadsim.scenarios.schema import WEEKDAYS, BetaQuality, ProfileWeights, Source, parse_hhmm
+from leadsim.scenarios.schema import WEEKDAYS, BetaQuality, ProfileWeights, Source
 from leadsim.simulator import streams
+from leadsim.vocabulary import parse_hhmm
 
 _OFFICE = [0.2] * 7 + [0.6] + [1.0] * 10 + [0.6, 0.45, 0.4, 0.35, 0.3, 0.25]
 _EXTENDED = [0.15] * 6 + [0.4, 0.7] + [1.0] * 12 + [0.7, 0.5, 0.35, 0.2]

@@ -8,10 +8,11 @@ waits to be handed work, and a single dispatcher timer, armed only while some
 rep is idle, fires when the engine's next lead falls due. Inbound callers'
 patience is a plain timeout callback.
 
-The callbacks schedule exactly the events the generator version yielded, in the
-same order, so runs are identical to it event for event. The per-attempt paths
-read the clock as ``env._now``: the attribute behind SimPy's ``now`` property,
-without the cost of a property call.
+The order in which each callback schedules its events is part of the results
+(SimPy runs same-time events in scheduling order): reorder them and the numbers
+change, though the same seed still gives the same numbers. The per-attempt
+paths read the clock as ``env._now``: the attribute behind SimPy's ``now``
+property, without the cost of a property call.
 
 Ties at the same simulated time break deterministically: SimPy processes
 same-time events in scheduling order, arrivals are fed in (time, source, index)
@@ -20,13 +21,21 @@ order and idle reps are offered work longest-idle first.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import simpy
 
-from leadsim.engine import AttemptResult, Dial, Engine, LeadClosed, NewLead, RepView, StepSent
+from leadsim.engine import (
+    AttemptResult,
+    Dial,
+    Engine,
+    LeadClosed,
+    NewLead,
+    RepView,
+    StepSent,
+)
 from leadsim.simulator.physics import Physics
 from leadsim.simulator.recorder import Recorder
 from leadsim.simulator.shifts import RepSchedule
@@ -156,8 +165,8 @@ class Floor:
         self._patience = patience
         self._sample_until, self._sample_every = until, sample_every
         for rep in self.reps:
-            env.timeout(0.0).callbacks.append(lambda _ev, r=rep: self._next_interval(r))
-        env.timeout(0.0).callbacks.append(lambda _ev: self._next_arrival())
+            env.timeout(0.0).callbacks.append(partial(self._next_interval_at, rep))
+        env.timeout(0.0).callbacks.append(self._first_arrival)
         env.timeout(0.0).callbacks.append(self._sample)
 
     # ---------------------------------------------------------------- arrivals and sampler
@@ -173,6 +182,9 @@ class Floor:
                 return
             self._arrive(lead)
 
+    def _first_arrival(self, _event: simpy.Event) -> None:
+        self._next_arrival()
+
     def _on_arrival(self, _event: simpy.Event) -> None:
         self._arrive(self._arriving)  # type: ignore[arg-type]
         self._next_arrival()
@@ -182,11 +194,11 @@ class Floor:
         self.engine.lead_arrived(lead, env._now)
         if lead.live:
             wait = self._patience[lead.source]
-            env.timeout(wait).callbacks.append(lambda _ev, lid=lead.lead_id: self._abandon(lid))
+            env.timeout(wait).callbacks.append(partial(self._abandon, lead.lead_id))
         if self.idle:
             self._dispatch()
 
-    def _abandon(self, lead_id: int) -> None:
+    def _abandon(self, lead_id: int, _event: simpy.Event) -> None:
         if self.engine.caller_abandoned(lead_id, self.env.now) and self.idle:
             self._arm_timer()
 
@@ -210,15 +222,21 @@ class Floor:
             if env.now >= end:
                 continue  # a long call ran over this whole (short) interval
             if env.now < start:
-                env.timeout(start - env.now).callbacks.append(lambda _ev, r=rep, e=end: self._begin(r, e))
+                env.timeout(start - env.now).callbacks.append(partial(self._begin_at, rep, end))
             else:
                 self._begin(rep, end)
             return
 
+    def _next_interval_at(self, rep: Rep, _event: simpy.Event) -> None:
+        self._next_interval(rep)
+
+    def _begin_at(self, rep: Rep, end: float, _event: simpy.Event) -> None:
+        self._begin(rep, end)
+
     def _begin(self, rep: Rep, end: float) -> None:
         env = self.env
         rep.shift_end = end
-        env.timeout(end - env.now).callbacks.append(lambda _ev, r=rep: self._off_shift(r))
+        env.timeout(end - env.now).callbacks.append(partial(self._off_shift, rep))
         self._work(rep)
 
     def _work(self, rep: Rep) -> None:
@@ -289,7 +307,7 @@ class Floor:
         rep.handed = dial
         self.env.timeout(0.0).callbacks.append(rep.on_woken)  # type: ignore[arg-type]
 
-    def _off_shift(self, rep: Rep) -> None:
+    def _off_shift(self, rep: Rep, _event: simpy.Event) -> None:
         if self.idle.pop(rep.rep_id, None) is not None:
             self._wake(rep, None)
 

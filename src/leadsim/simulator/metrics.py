@@ -30,7 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from leadsim.simulator.results import CHANNELS, LEAD_STATUSES, OUTCOMES, RunResult
+from leadsim.simulator.results import (
+    CHANNELS,
+    LEAD_STATUSES,
+    OUTCOMES,
+    RunResult,
+    counted_leads,
+)
+from leadsim.vocabulary import REACHED_OUTCOMES
 
 NAN = float("nan")
 
@@ -41,7 +48,7 @@ _CALL = CHANNELS.index("call")
 _CENSORED = LEAD_STATUSES.index("censored")
 #: Outcomes in which a live person was reached.
 _CONTACT_OUTCOMES = np.array(
-    [OUTCOMES.index(name) for name in ("contact", "qualified", "converted")], dtype=np.int8
+    [OUTCOMES.index(name) for name in REACHED_OUTCOMES], dtype=np.int8
 )
 
 
@@ -153,7 +160,7 @@ OVERALL_ONLY: frozenset[str] = frozenset(
 # ---------------------------------------------------------------- small numeric helpers
 
 
-def _ratio(numerator: float, denominator: float) -> float:
+def _ratio(numerator: float | np.integer, denominator: float | np.integer) -> float:
     """numerator / denominator, NaN when the denominator is zero (never raises)."""
     return float(numerator) / float(denominator) if denominator else NAN
 
@@ -181,8 +188,7 @@ class _Counted:
 
 def _prepare(result: RunResult) -> _Counted:
     leads, attempts = result.leads, result.attempts
-    start, end = result.window
-    lead_mask = (leads.created >= start) & (leads.created < end)
+    lead_mask = counted_leads(result)
     lead_idx = attempts.lead.astype(np.int64, copy=False)
     attempt_mask = (attempts.channel == _CALL) & lead_mask[lead_idx]
     return _Counted(lead_mask, attempt_mask, leads.source[lead_idx])
@@ -367,8 +373,7 @@ def conversions_by_attempt(result: RunResult) -> list[float]:
         The cumulative shares; an empty list when there is no conversion.
     """
     leads = result.leads
-    start, end = result.window
-    mask = (leads.created >= start) & (leads.created < end) & leads.converted
+    mask = counted_leads(result) & leads.converted
     attempt_no = leads.contact_attempt[mask].astype(np.int64)
     if attempt_no.size == 0:
         return []

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from leadsim.engine.calendar import FloorCalendar
 from leadsim.scenarios.schema import (
@@ -42,6 +42,7 @@ from leadsim.scenarios.schema import (
     Scenario,
 )
 from leadsim.simulator import streams
+from leadsim.vocabulary import Outcome
 
 _inv_cdf = NormalDist().inv_cdf
 log1p = math.log1p
@@ -83,7 +84,7 @@ class AttemptDraw(NamedTuple):
     halves the cost again.
     """
 
-    outcome: str
+    outcome: Outcome  # one of leadsim.vocabulary.CALL_OUTCOMES
     minutes: float
 
 

@@ -15,6 +15,7 @@ from leadsim.simulator.results import (
     BacklogSamples,
     LeadLog,
 )
+from leadsim.vocabulary import QUALIFIED_OUTCOMES, REACHED_OUTCOMES
 
 NAN = math.nan
 _STATUS = {name: i for i, name in enumerate(LEAD_STATUSES)}
@@ -23,13 +24,14 @@ _CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
 _STEP_OUTCOME = _OUTCOME[""]
 _CALL_CHANNEL = _CHANNEL["call"]
 # Lookup tables by outcome code: reached a person; and qualified (given reached).
-_REACHED = np.isin(np.arange(len(OUTCOMES)), [_OUTCOME[name] for name in ("contact", "qualified", "converted")])
-_QUALIFIED = np.isin(np.arange(len(OUTCOMES)), [_OUTCOME[name] for name in ("qualified", "converted")])
+_REACHED = np.isin(np.arange(len(OUTCOMES)), [_OUTCOME[name] for name in REACHED_OUTCOMES])
+_QUALIFIED = np.isin(np.arange(len(OUTCOMES)), [_OUTCOME[name] for name in QUALIFIED_OUTCOMES])
 _CHUNK = 1 << 16
 _ROW_DTYPES = (np.int64, np.int32, np.float64, np.float64, np.int8, np.int8, np.int16, np.int32)
 # One record per row: numpy converts a list of row tuples into it in one C loop,
 # about twice as fast as transposing the rows and converting each column.
 _ROW_RECORD = np.dtype([(f"c{i}", d) for i, d in enumerate(_ROW_DTYPES)])
+_ROW_NAMES: tuple[str, ...] = tuple(f"c{i}" for i in range(len(_ROW_DTYPES)))  # the record's field names
 
 
 def _filled(code: str, value: float | int, n: int) -> array:
@@ -188,11 +190,11 @@ class Recorder:
             # Rows are recorded as simulated time advances, so they are normally in
             # order already and a stable sort would be the identity: just copy.
             lead, rep, start, duration, outcome, channel, attempt, owner = (
-                np.ascontiguousarray(table[name]) for name in _ROW_RECORD.names
+                np.ascontiguousarray(table[name]) for name in _ROW_NAMES
             )
         else:
             order = np.argsort(start, kind="stable")
-            lead, rep, start, duration, outcome, channel, attempt, owner = (table[name][order] for name in _ROW_RECORD.names)
+            lead, rep, start, duration, outcome, channel, attempt, owner = (table[name][order] for name in _ROW_NAMES)
         return AttemptLog(
             lead=lead,
             rep=rep,

@@ -13,35 +13,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Final state of a lead (``LeadLog.status``). ``open`` never appears after a
-#: finished run: a lead still open when the drain ends is ``censored``.
-LEAD_STATUSES: tuple[str, ...] = (
-    "open",  # 0: still in the cadence (only while running)
-    "converted",  # 1: reached, qualified and closed
-    "contacted",  # 2: reached, did not convert (qualified or not)
-    "exhausted",  # 3: call target reached without a contact
-    "expired",  # 4: source expiry passed before a contact
-    "nurture",  # 5: handed to nurture after nurture_after_days
-    "bad_number",  # 6: the number does not work
-    "censored",  # 7: still open when the run ended
-    "stopped",  # 8: an outcome rule stopped the cadence (e.g. do-not-call)
-    "dropped",  # 9: a human owner gave up before the call target
-)
+from leadsim import vocabulary
 
-#: Outcome of an activity (``AttemptLog.outcome``), in the canonical log vocabulary.
-OUTCOMES: tuple[str, ...] = (
-    "no_answer",  # 0
-    "voicemail",  # 1
-    "busy",  # 2
-    "bad_number",  # 3
-    "contact",  # 4: reached, not qualified
-    "qualified",  # 5: reached and qualified, not closed
-    "converted",  # 6: reached, qualified and closed
-    "",  # 7: a non-call step (email/sms) has no outcome
-)
+#: Final state of a lead (``LeadLog.status``): ``open`` (code 0), then the close
+#: statuses of :data:`leadsim.vocabulary.CLOSE_STATUSES` in their order (codes 1..9:
+#: converted, contacted, exhausted, expired, nurture, bad_number, censored, stopped,
+#: dropped). ``open`` never appears after a finished run: a lead still open when the
+#: drain ends is ``censored``.
+LEAD_STATUSES: tuple[str, ...] = vocabulary.LEAD_STATUSES
 
-#: Channel of an activity (``AttemptLog.channel``).
-CHANNELS: tuple[str, ...] = ("call", "email", "sms")
+#: Outcome of an activity (``AttemptLog.outcome``): the call outcomes of
+#: :data:`leadsim.vocabulary.CALL_OUTCOMES` in their order (codes 0..6: no_answer,
+#: voicemail, busy, bad_number, contact, qualified, converted), then ``""`` (code 7)
+#: for a non-call step (email/sms), which has no outcome.
+OUTCOMES: tuple[str, ...] = (*vocabulary.CALL_OUTCOMES, "")
+
+#: Channel of an activity (``AttemptLog.channel``): call, email, sms.
+CHANNELS: tuple[str, ...] = vocabulary.CHANNELS
 
 
 @dataclass(frozen=True)
@@ -143,3 +131,14 @@ class RunResult:
     source_values: tuple[float, ...] = field(default=())  # value_per_conversion per source
     source_costs: tuple[float, ...] = field(default=())  # cost_per_lead per source
     rep_cost_per_hour: float = 0.0
+
+
+def counted_leads(result: RunResult) -> np.ndarray:
+    """Bool per lead: the lead is *counted* (created in the measured window ``[start, end)``).
+
+    Warm-up leads and leads created during the drain are simulated but never
+    counted; every metric, log column and planner figure uses this one mask.
+    """
+    created = result.leads.created
+    start, end = result.window
+    return (created >= start) & (created < end)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import simpy
 
-from leadsim.engine import Engine, EngineConfig, FloorCalendar, NewLead, RepView
+from leadsim.engine import Engine, FloorCalendar, NewLead, RepView
 from leadsim.scenarios.schema import Scenario
 from leadsim.simulator import streams
 from leadsim.simulator.arrivals import SourceArrivals, generate
+from leadsim.simulator.engine_config import engine_config
 from leadsim.simulator.floor import Floor, Rep
 from leadsim.simulator.physics import Physics
 from leadsim.simulator.recorder import Recorder
@@ -60,7 +63,7 @@ def build_reps(scenario: Scenario, calendar: FloorCalendar, end: float, seed: in
     return reps
 
 
-def _give_up_counts(scenario: Scenario, src: list[int], keys: list[int]) -> list[int | None]:
+def _give_up_counts(scenario: Scenario, src: Sequence[int], keys: Sequence[int]) -> list[int | None]:
     """Per lead, after how many calls a human owner gives up (None if no human team works it).
 
     Drawn from the lead's own luck, so the same lead gets the same patience in every
@@ -147,7 +150,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         for i, (t, s, q, g) in enumerate(zip(times.tolist(), src_l, quality, give_up))
     )
     env = simpy.Environment()
-    engine = Engine(EngineConfig.from_scenario(scenario), calendar)
+    engine = Engine(engine_config(scenario), calendar)
     physics = Physics(scenario, calendar, [d.mean_quality for d in draws])
     reps = build_reps(scenario, calendar, end, seed, replication)
     for rep in reps:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from leadsim.engine.calendar import FloorCalendar
-from leadsim.scenarios.schema import Team, parse_days, parse_hhmm, parse_interval
+from leadsim.scenarios.schema import Team, parse_days
+from leadsim.vocabulary import parse_hhmm, parse_interval
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ _GOLDEN = 0x9E3779B97F4A7C15
 SLOT_CONTACT = 0  # (reached?, which kind of no-answer)
 SLOT_HANDLE = 1  # (handle time, wrap-up time)
 SLOT_CONVERSION = 2  # (qualified?, closed?)
-SLOT_BAD_NUMBER = 3  # (bad number?, unused) on attempt 0
+SLOT_BAD_NUMBER = 3  # on attempt 0: (bad number?, a human owner's give-up count; see run._give_up_counts)
 _SLOTS = 4
 _TO_UNIT32 = 2.0**-32
 
