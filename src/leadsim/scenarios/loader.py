@@ -290,7 +290,7 @@ def _to_scenario_error(exc: ValidationError, data: dict[str, Any], file: str,
                        node: yaml.Node | None, applied: Sequence[Applied]) -> ScenarioError:
     """Convert a pydantic ValidationError into a ScenarioError with one problem per error."""
     problems = []
-    for loc, error in _collapse(exc.errors(), data):
+    for loc, error in _collapse([dict(e) for e in exc.errors()], data):
         # A missing field has no value of its own (pydantic gives the parent); nor
         # does a rule about the scenario as a whole.
         value = NO_VALUE if error["type"] == "missing" or not loc else error["input"]

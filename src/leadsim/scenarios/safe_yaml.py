@@ -72,11 +72,11 @@ class ScenarioYamlLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            target = self.anchors.get(event.anchor)  # type: ignore[attr-defined]
+            target = self.anchors.get(event.anchor)
             if target is not None and id(target) not in self._sizes:
                 raise YamlLimitError(
                     "an alias may not refer to a section that contains it (a cycle)",
-                    f"*{event.anchor}", event.start_mark)  # type: ignore[attr-defined]
+                    f"*{event.anchor}", event.start_mark)
             return super().compose_node(parent, index)
         # Depth counts lists and mappings (a scalar inside 50 of them is fine).
         step = 0 if self.check_event(yaml.ScalarEvent) else 1
@@ -108,7 +108,7 @@ class ScenarioYamlLoader(yaml.SafeLoader):
             # Keys merged in with "<<: *anchor" may be overridden on purpose; skip them.
             if key_node.tag == _MERGE or not isinstance(key_node, yaml.ScalarNode):
                 continue
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 first = seen[key].start_mark.line + 1
                 raise yaml.constructor.ConstructorError(

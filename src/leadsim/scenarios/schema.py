@@ -706,7 +706,7 @@ class Policy(Strict):
         "(distribution: round_robin).",
     )
     priority: list[PriorityRuleSpec] = Field(
-        default_factory=lambda: list(DEFAULT_PRIORITY),
+        default_factory=lambda: list[PriorityRuleSpec](DEFAULT_PRIORITY),
         description="Priority rules in order; a lead is in the tier of the first rule it "
         "matches. A rule is a name or {name: {parameters}} (see docs/policies.md).",
         min_length=1,

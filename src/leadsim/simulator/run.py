@@ -74,7 +74,7 @@ def _give_up_counts(scenario: Scenario, src: Sequence[int], keys: Sequence[int])
         table = None
         for team in scenario.teams:
             if team.behaviour != "engine" and (team.sources is None or source.name in team.sources):
-                rules = team.behaviour.human.gives_up_after  # type: ignore[union-attr]
+                rules = team.behaviour.human.gives_up_after
                 choices = {rules.fixed: 1.0} if rules.fixed is not None else dict(rules.choices or {})
                 total = sum(choices.values())
                 cumulative, acc = [], 0.0
