@@ -521,7 +521,7 @@ def optimize(scenario: str, space_file: str | None, params: tuple[str, ...], n_t
     name = study_name or opt.default_study_name(config.question(base_yaml))
     folder = make_run_dir(out or Path("runs") / f"optimize-{safe_name(base.name)}-{safe_name(name)}", base.name)
     spec = parse_storage(storage, folder)
-    study = opt.open_study(config, open_storage(spec), name, base_yaml)
+    study = opt.open_study(config, open_storage(spec), name, base_yaml, alone=storage is None)
     command = " ".join(["leadsim optimize", scenario, f"--space {space_file}" if space_file else
                         " ".join(f"--param {p}" for p in params), f"--trials {n_trials}", f"-r {replications}",
                         *(f"--objective {o}" for o in goals), *(f"--constraint '{c.metric}{c.op}{c.value:g}'"

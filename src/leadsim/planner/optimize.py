@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -138,7 +139,22 @@ def grid_values(space: Space) -> dict[str, list[Any]]:
     return grid
 
 
-def make_sampler(config: OptimizeConfig) -> Any:
+def _seed_offset(study: Any) -> int:
+    """How this worker's sampler seed differs from ``--sampler-seed``.
+
+    0 for a new study (so the same seed gives the same trials); the number of
+    trials already there for a resumed one; plus the process id when another
+    worker is running trials right now, so two workers never propose the same
+    sequence of plans.
+    """
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    busy = any(t.state == TrialState.RUNNING for t in trials)
+    return len(trials) + (os.getpid() if busy else 0)
+
+
+def make_sampler(config: OptimizeConfig, offset: int = 0) -> Any:
     """The Optuna sampler ``--sampler`` names, seeded with ``sampler_seed``.
 
     Constraint values are set on each trial (``Trial.set_constraint``): TPE and
@@ -150,7 +166,7 @@ def make_sampler(config: OptimizeConfig) -> Any:
     """
     import optuna
 
-    seed = config.sampler_seed
+    seed = (config.sampler_seed + offset) % 2**32
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if config.sampler == "tpe":
@@ -168,8 +184,21 @@ def make_sampler(config: OptimizeConfig) -> Any:
     raise SpecError(f"--sampler {config.sampler!r}: use one of {', '.join(SAMPLERS)}")
 
 
-def open_study(config: OptimizeConfig, storage: Any, study_name: str, base_yaml: str) -> Any:
+def _changed(question: dict[str, Any], stored: dict[str, Any]) -> str:
+    return ", ".join(sorted(k for k in question if question[k] != stored.get(k))) or "nothing"
+
+
+def open_study(config: OptimizeConfig, storage: Any, study_name: str, base_yaml: str,
+               alone: bool = False) -> Any:
     """Create the study, or load it and check it answers the same question.
+
+    Args:
+        config: the question.
+        storage: the Optuna storage.
+        study_name: the study's name.
+        base_yaml: the resolved base scenario (part of the question).
+        alone: the storage is a run folder's own file, which holds one study: a
+            different question there is an error, not a second study beside the first.
 
     Raises:
         ScenarioError: if the stored study was made for another scenario, space,
@@ -178,6 +207,13 @@ def open_study(config: OptimizeConfig, storage: Any, study_name: str, base_yaml:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    question = config.question(base_yaml)
+    if alone:
+        for other in optuna.get_all_study_summaries(storage, include_best_trial=False):
+            if other.study_name != study_name:
+                raise ScenarioError(None, "--out", f"this run folder holds study {other.study_name!r}, made for a "
+                                    f"different question (changed: {_changed(question, other.user_attrs.get(QUESTION_ATTR, {}))}); "
+                                    "use another --out (or the same options to resume it)", study_name)
     directions = [o.direction for o in config.objectives]
     study = optuna.create_study(storage=storage, study_name=study_name, sampler=make_sampler(config),
                                 directions=directions, load_if_exists=True)
@@ -185,15 +221,14 @@ def open_study(config: OptimizeConfig, storage: Any, study_name: str, base_yaml:
         raise ScenarioError(None, "--study", f"study {study_name!r} exists with other objective directions "
                             f"({[d.name.lower() for d in study.directions]}); use another --study or --out",
                             study_name)
-    question = config.question(base_yaml)
+    study.sampler = make_sampler(config, _seed_offset(study))
     stored = study.user_attrs.get(QUESTION_ATTR)
     if stored is None:
         study.set_user_attr(QUESTION_ATTR, question)
         study.set_user_attr("scenario", config.scenario)
     elif stored != question:
-        changed = sorted(k for k in question if question[k] != stored.get(k))
         raise ScenarioError(None, "--study", f"study {study_name!r} was started for a different question "
-                            f"(changed: {', '.join(changed)}); resume it with the same scenario, space, "
+                            f"(changed: {_changed(question, stored)}); resume it with the same scenario, space, "
                             "objectives, constraints, replications and seed, or use another --study / --out",
                             study_name)
     return study
@@ -342,6 +377,7 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
                     requeue(study, study.get_trials(deepcopy=False)[trial.number])
                 return mine
             values = lever_values(config.space, trial.params)
+            trial.set_user_attr("levers", values)
             if on_event is not None:
                 on_event(TrialEvent("started", trial.number, finished, n_trials, levers=values,
                                     retry_of=trial.user_attrs.get(RETRY_ATTR)))
@@ -352,12 +388,8 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
         except (Interrupted, KeyboardInterrupt):
             _give_back(study, trial)
             raise Interrupted(mine, n_trials) from None
-        if outcome is None:
-            study.tell(trial, state=TrialState.FAIL)
-            state = "FAIL"
-        else:
-            study.tell(trial, outcome.values)
-            state = "COMPLETE"
+        state = "FAIL" if outcome is None else "COMPLETE"
+        exhausted = _tell(study, trial, None if outcome is None else outcome.values)
         mine += 1
         if on_event is not None:
             done, _ = _tally(study)
@@ -365,11 +397,30 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
                                 values=None if outcome is None else outcome.values,
                                 feasible=None if outcome is None else outcome.feasible, state=state,
                                 levers=values))
+        if exhausted:
+            return mine
+
+
+def _tell(study: Any, trial: Any, values: list[float] | None) -> bool:
+    """Tell a trial's result; True when the sampler has nothing left to propose (a finished grid)."""
+    from optuna.trial import TrialState
+
+    try:
+        if values is None:
+            study.tell(trial, state=TrialState.FAIL)
+        else:
+            study.tell(trial, values)
+    except RuntimeError as exc:
+        # The grid sampler calls Study.stop() when the grid is done, which only works inside
+        # Study.optimize; the trial is recorded all the same (Optuna saves it in a finally).
+        if "Study.stop" not in str(exc):
+            raise
+        return True
+    return False
 
 
 def _run_trial(config: OptimizeConfig, base: Any, values: dict[str, Any], jobs: int, trial: Any) -> TrialResult | None:
     """Run a trial and record its results as user attributes; None if it failed on its own."""
-    trial.set_user_attr("levers", values)
     try:
         outcome = run_plan(config, base, values, jobs)
     except ScenarioError as exc:

@@ -126,7 +126,9 @@ def open_storage(spec: StorageSpec) -> Any:
         heartbeat = {"heartbeat_interval": HEARTBEAT_SECONDS, "grace_period": GRACE_SECONDS,
                      "heartbeat_stale_trial_callback": requeue_callback}
     try:
-        return optuna.storages.RDBStorage(spec.url, engine_kwargs=kwargs, **heartbeat)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(spec.url, engine_kwargs=kwargs, **heartbeat)
     except ModuleNotFoundError as exc:
         raise ScenarioError(None, "--storage", f"the database driver is not installed ({exc.name}); "
                             "pip install 'leadsim[postgres]'", spec.shown) from None
