@@ -368,7 +368,10 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
         finished, running = _tally(study)
         if finished + running >= n_trials or (timeout is not None and time.monotonic() - started >= timeout):
             return mine
-        trial = study.ask(dists)
+        with warnings.catch_warnings():
+            # We beat the heartbeat ourselves (study_store.heartbeat), outside Study.optimize.
+            warnings.filterwarnings("ignore", message="Heartbeat of storage")
+            trial = study.ask(dists)
         try:
             trial.set_user_attr(WORKER_ATTR, me)
             if _surplus(study, trial, n_trials):
