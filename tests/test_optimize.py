@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -17,7 +18,13 @@ from leadsim.planner.goals import (
     parse_objectives,
     violation,
 )
-from leadsim.planner.optimize import OptimizeConfig, default_study_name, distributions, grid_values, plan_scenario
+from leadsim.planner.optimize import (
+    OptimizeConfig,
+    default_study_name,
+    distributions,
+    grid_values,
+    plan_scenario,
+)
 from leadsim.planner.space import (
     lever_values,
     load_space,
@@ -81,7 +88,7 @@ def test_spacing_is_non_decreasing_capped_and_as_long_as_the_target(gap: float, 
     assert len(schedule) == target and schedule[0] == 0.0
     gaps = schedule[1:]
     assert all(0 <= g <= 4320 for g in gaps)
-    assert all(b >= a - 0.1 for a, b in zip(gaps, gaps[1:]))
+    assert all(b >= a - 0.1 for a, b in itertools.pairwise(gaps))
 
 
 def test_plan_scenario_applies_spacing_with_the_trials_call_target() -> None:

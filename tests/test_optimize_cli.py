@@ -82,7 +82,7 @@ def profit_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result,
 
 
 def test_same_seed_same_trials_and_best_plan(profit_runs) -> None:
-    out, one, two, par = profit_runs
+    out, _, _, par = profit_runs
     a, b, c = rows(out / "a"), rows(out / "b"), rows(out / "c")
     assert len(a) == 8 and [_plan(r) for r in a] == [_plan(r) for r in b]
     # --jobs runs a trial's replications in parallel: the trials do not change

@@ -16,11 +16,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from test_optimize_cli import _check_shared, _two_workers, ok
 
 
@@ -76,12 +75,12 @@ def postgres_url() -> Iterator[str]:
     started = False
     try:
         made = subprocess.run(_as_owner([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         if made.returncode != 0:
             pytest.skip(f"initdb failed, so no PostgreSQL server for this test: {made.stderr.strip()[-300:]}")
         options = f"-k {sock} -p {port} -c listen_addresses='' -c fsync=off"
         run = subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"),
-                                        "-w", "start"]), capture_output=True, text=True)
+                                        "-w", "start"]), capture_output=True, text=True, check=False)
         if run.returncode != 0:
             log = (root / "log").read_text(errors="replace")[-300:] if (root / "log").exists() else run.stderr
             pytest.skip(f"PostgreSQL did not start: {log.strip()}")
@@ -89,7 +88,7 @@ def postgres_url() -> Iterator[str]:
         yield f"postgresql://postgres@/postgres?host={sock}&port={port}"
     finally:
         if started:
-            subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True)
+            subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -14,8 +14,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from leadsim.outputs import optimize_plots as plots
 from leadsim.outputs.optimize_report import best_yaml, study_doc, trial_rows
@@ -36,8 +37,8 @@ def _atomic(path: Path, write: Any) -> Path:
     return path
 
 
-def write_optimize_folder(folder: Path, config: "OptimizeConfig", study: Any, trials: Sequence[Any],
-                          confirmation: "Confirmation | None", info: dict[str, Any], verdict: str,
+def write_optimize_folder(folder: Path, config: OptimizeConfig, study: Any, trials: Sequence[Any],
+                          confirmation: Confirmation | None, info: dict[str, Any], verdict: str,
                           best: str | None) -> list[Path]:
     """Write trials.csv, study.json, the plots and (when there is a winner) best.yaml.
 
@@ -66,7 +67,7 @@ def write_optimize_folder(folder: Path, config: "OptimizeConfig", study: Any, tr
     return written
 
 
-def draw_all(folder: Path, config: "OptimizeConfig", study: Any, rows: Sequence[dict[str, Any]]) -> list[Path]:
+def draw_all(folder: Path, config: OptimizeConfig, study: Any, rows: Sequence[dict[str, Any]]) -> list[Path]:
     """Draw history.png, importance.png, slice.png and (several objectives) pareto.png."""
     first = config.objectives[0]
     title = f"{config.scenario}: {first}"
@@ -100,7 +101,7 @@ def _short(value: float | None, metric: str) -> str:
 
 
 def _clock(seconds: float) -> str:
-    seconds = max(int(round(seconds)), 0)
+    seconds = max(round(seconds), 0)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
@@ -111,7 +112,7 @@ class TrialProgress:
     one line per started and finished trial, so scripts and tests can follow it.
     """
 
-    def __init__(self, config: "OptimizeConfig", stream: IO[str] | None = None) -> None:
+    def __init__(self, config: OptimizeConfig, stream: IO[str] | None = None) -> None:
         self.config = config
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -127,15 +128,15 @@ class TrialProgress:
         rate = (time.monotonic() - self.started) / self.mine
         return _clock(rate * max(total - done, 0))
 
-    def __call__(self, event: "TrialEvent") -> None:
+    def __call__(self, event: TrialEvent) -> None:
         """Show one event."""
         first = self.config.objectives[0]
         if event.kind == "finished":
             self.mine += 1
             if event.values is not None and event.feasible:
-                value = event.values[0]
-                if self.best is None or first.better(value, self.best):
-                    self.best, self.best_trial = value, event.number
+                number = event.values[0]
+                if self.best is None or first.better(number, self.best):
+                    self.best, self.best_trial = number, event.number
         best = "none yet" if self.best is None else \
             f"{_short(self.best, first.metric)} (trial {self.best_trial})"
         if event.kind == "started":

@@ -15,8 +15,9 @@ function over the trial rows (``optimize_report.trial_rows``), then drawn.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 def _finite(x: Any) -> bool:
@@ -52,7 +53,7 @@ def importance_data(study: Any, paths: Sequence[str], index: int = 0, seed: int 
             warnings.simplefilter("ignore")
             found = optuna.importance.get_param_importances(
                 study, params=list(paths), target=lambda t: t.values[index], normalize=True)
-    except Exception:  # too few distinct values, a single lever ...: no importances to show
+    except Exception:  # noqa: BLE001  # too few distinct values, one lever...: nothing to rank
         return {}
     return {k: float(v) for k, v in found.items()}
 
@@ -173,7 +174,7 @@ def draw_slice(data: dict[str, Any], path: Path, title: str) -> Path:
             if xt is None and yt is None and len(set(zip(x, y))) >= 4:
                 try:
                     ax.tricontourf(x, y, data["value"], levels=12, cmap="viridis", alpha=0.35)
-                except Exception:  # collinear points: the scatter alone says it
+                except Exception:  # noqa: BLE001, S110  # collinear points: the scatter alone says it
                     pass
             fig.colorbar(image, ax=ax, shrink=0.85, label=data["metric"])
             if xt is not None:

@@ -7,7 +7,8 @@ never runs a simulation.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from leadsim.outputs.planning_tables import format_diff
 from leadsim.outputs.runfolder import jsonable
@@ -65,7 +66,7 @@ def describe_levers(levers: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- trials.csv
 
 
-def trial_rows(config: "OptimizeConfig", trials: Sequence[Any]) -> list[dict[str, Any]]:
+def trial_rows(config: OptimizeConfig, trials: Sequence[Any]) -> list[dict[str, Any]]:
     """One row per trial: number, state, levers, objective(s), constraint metrics, feasible, duration."""
     rows = []
     paths = [lever.path for lever in config.space.levers]
@@ -112,7 +113,7 @@ def tally(trials: Sequence[Any]) -> dict[str, int]:
 # ---------------------------------------------------------------- study.json
 
 
-def _plan_doc(plan: "Confirmed | None") -> dict[str, Any] | None:
+def _plan_doc(plan: Confirmed | None) -> dict[str, Any] | None:
     if plan is None:
         return None
     return {"label": plan.label, "trial": plan.number, "levers": plan.levers, "feasible": plan.feasible,
@@ -120,12 +121,12 @@ def _plan_doc(plan: "Confirmed | None") -> dict[str, Any] | None:
                         for m, s in plan.summaries.items()}}
 
 
-def _diffs(diffs: dict[str, "Difference"]) -> dict[str, Any]:
+def _diffs(diffs: dict[str, Difference]) -> dict[str, Any]:
     return {m: d.as_json() for m, d in diffs.items()}
 
 
-def study_doc(config: "OptimizeConfig", info: dict[str, Any], trials: Sequence[Any],
-              confirmation: "Confirmation | None", verdict: str) -> dict[str, Any]:
+def study_doc(config: OptimizeConfig, info: dict[str, Any], trials: Sequence[Any],
+              confirmation: Confirmation | None, verdict: str) -> dict[str, Any]:
     """The study.json contract.
 
     Args:
@@ -173,14 +174,14 @@ def _interval(s: Any, metric: str) -> str:
     return f" [{_fmt(s.ci_low, metric)}, {_fmt(s.ci_high, metric)}]"
 
 
-def _diff_text(d: "Difference", metric: str) -> str:
+def _diff_text(d: Difference, metric: str) -> str:
     unit = _unit(metric)
     interval = "" if d.ci_low is None or d.ci_high is None else \
         f" [{format_diff(d.ci_low, unit)}, {format_diff(d.ci_high, unit)}]"
     return f"{format_diff(d.diff, unit)}{interval}"
 
 
-def verdict(config: "OptimizeConfig", confirmation: "Confirmation | None", trials: Sequence[Any],
+def verdict(config: OptimizeConfig, confirmation: Confirmation | None, trials: Sequence[Any],
             requested: int) -> str:
     """The answer in plain words (a few sentences)."""
     counts = tally(trials)
@@ -240,7 +241,7 @@ def verdict(config: "OptimizeConfig", confirmation: "Confirmation | None", trial
     return f"{text} {how}"
 
 
-def format_trials_table(config: "OptimizeConfig", confirmation: "Confirmation") -> str:
+def format_trials_table(config: OptimizeConfig, confirmation: Confirmation) -> str:
     """The confirmed plans as a small table: label, levers, objective mean and interval, feasible."""
     lines = []
     m = config.objectives[0].metric
@@ -260,7 +261,7 @@ def best_yaml(resolved: str, levers: dict[str, Any], command: str, label: str, s
         f"# best.yaml: the plan leadsim optimize confirmed as best ({label}).",
         f"# Levers: {describe_levers(levers)}",
         f"# run.seed ({seed}) and run.replications ({replications}) are the confirmation's, so",
-        f"#   leadsim run best.yaml",
+        "#   leadsim run best.yaml",
         "# reproduces the confirmed numbers exactly.",
         f"# Found by: {command}",
     ]

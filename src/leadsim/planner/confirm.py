@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from leadsim.planner.compare import Difference, paired_difference
 from leadsim.planner.goals import constraint_values, violation
@@ -77,7 +78,7 @@ def pick_candidates(config: OptimizeConfig, trials: Sequence[Any], k: int) -> li
     feasible = [t for t in unique if t.user_attrs.get("feasible", True)]
     first = config.objectives[0]
     if not feasible:
-        means = lambda t: t.user_attrs.get("metrics", {})  # noqa: E731
+        means = lambda t: t.user_attrs.get("metrics", {})
         pool = sorted(unique, key=lambda t: (violation(config.constraints, {m: (v if v is not None else math.nan)
                                                                             for m, v in means(t).items()}),
                                              -first.sign * t.values[0], t.number))

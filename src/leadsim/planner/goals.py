@@ -15,10 +15,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
-from leadsim.planner.space import Space, lever_values, optuna_choices, overrides_for, shift_lever
+from leadsim.planner.space import (
+    Space,
+    lever_values,
+    optuna_choices,
+    overrides_for,
+    shift_lever,
+)
 from leadsim.planner.specs import SpecError, check_metric
 from leadsim.planner.staffing import Target, parse_target
 from leadsim.scenarios.errors import ScenarioError
@@ -239,5 +246,14 @@ def _culprit(exc: ScenarioError, space: Space) -> str:
     return space.levers[0].path
 
 
-__all__ = ["Objective", "parse_objective", "parse_objectives", "parse_constraint", "constraint_values",
-           "violation", "check_space", "lever_values", "Target"]
+__all__ = [
+    "Objective",
+    "Target",
+    "check_space",
+    "constraint_values",
+    "lever_values",
+    "parse_constraint",
+    "parse_objective",
+    "parse_objectives",
+    "violation",
+]

@@ -27,8 +27,9 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from leadsim.planner.goals import Objective, constraint_values
 from leadsim.planner.parallel import Interrupted
@@ -37,8 +38,14 @@ from leadsim.planner.space import Space, lever_values, optuna_choices, overrides
 from leadsim.planner.specs import SpecError
 from leadsim.planner.staffing import Target
 from leadsim.planner.stats import summarize
-from leadsim.planner.study_store import RETRY_ATTR, WORKER_ATTR, heartbeat, recover_dead_trials, requeue, \
-    worker_identity
+from leadsim.planner.study_store import (
+    RETRY_ATTR,
+    WORKER_ATTR,
+    heartbeat,
+    recover_dead_trials,
+    requeue,
+    worker_identity,
+)
 from leadsim.scenarios.errors import ScenarioError
 
 SAMPLERS = ("tpe", "cmaes", "random", "grid", "nsga2")
@@ -105,7 +112,11 @@ def default_study_name(question: dict[str, Any]) -> str:
 
 def distributions(space: Space) -> dict[str, Any]:
     """Optuna distributions of the searched levers."""
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
 
     out: dict[str, Any] = {}
     for lever in space.searched:
@@ -133,7 +144,7 @@ def grid_values(space: Space) -> dict[str, list[Any]]:
             raise SpecError(f"--sampler grid: lever {lever.path} is continuous; give it a step "
                             "(step: in the space file, LO..HI:STEP with --param)")
         else:
-            count = int(math.floor((lever.high - lever.low) / lever.step + 1e-9)) + 1
+            count = math.floor((lever.high - lever.low) / lever.step + 1e-9) + 1
             values = [lever.low + i * lever.step for i in range(count)]
             grid[lever.path] = [int(v) for v in values] if lever.kind == "int" else values
     return grid
@@ -214,7 +225,7 @@ def open_study(config: OptimizeConfig, storage: Any, study_name: str, base_yaml:
                 raise ScenarioError(None, "--out", f"this run folder holds study {other.study_name!r}, made for a "
                                     f"different question (changed: {_changed(question, other.user_attrs.get(QUESTION_ATTR, {}))}); "
                                     "use another --out (or the same options to resume it)", study_name)
-    directions = [o.direction for o in config.objectives]
+    directions: list[Any] = [o.direction for o in config.objectives]
     study = optuna.create_study(storage=storage, study_name=study_name, sampler=make_sampler(config),
                                 directions=directions, load_if_exists=True)
     if [d.name.lower() for d in study.directions] != directions:

@@ -41,10 +41,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -251,7 +252,7 @@ def resolve_space_path(path: str | Path) -> Path:
         return candidate
     text = str(path)
     if "/" not in text and "\\" not in text:
-        stem = text[:-5] if text.endswith(".yaml") else text
+        stem = text.removesuffix(".yaml")
         for name in (f"{stem}.yaml", f"space_{stem}.yaml"):
             if (LIBRARY / name).exists() and name.startswith("space_"):
                 return LIBRARY / name

@@ -29,9 +29,10 @@ import os
 import socket
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from leadsim.scenarios.errors import ScenarioError
 
@@ -82,9 +83,8 @@ def parse_storage(storage: str | None, folder: Path) -> StorageSpec:
         return StorageSpec("sqlite", f"sqlite:///{path}", str(folder / "study.db"))
     text = storage.strip()
     if text.startswith("journal:"):
-        path_text = text[len("journal:"):]
-        if path_text.startswith("//"):  # journal:///abs/path, like sqlite:///
-            path_text = path_text[2:]
+        # journal:///abs/path (like sqlite:///) or journal:relative/path
+        path_text = text.removeprefix("journal:").removeprefix("//")
         if not path_text:
             raise ScenarioError(None, "--storage", f"journal: needs a file path; use {_SCHEMES}", storage)
         return StorageSpec("journal", str(Path(path_text).resolve()), text)
@@ -132,7 +132,7 @@ def open_storage(spec: StorageSpec) -> Any:
     except ModuleNotFoundError as exc:
         raise ScenarioError(None, "--storage", f"the database driver is not installed ({exc.name}); "
                             "pip install 'leadsim[postgres]'", spec.shown) from None
-    except Exception as exc:  # SQLAlchemy's OperationalError and friends: say it in one line
+    except Exception as exc:  # noqa: BLE001  # SQLAlchemy's OperationalError and friends: say it in one line
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ScenarioError(None, "--storage", f"cannot open the study storage: {reason}", spec.shown) from None
 
@@ -210,10 +210,10 @@ def recover_dead_trials(study: Any) -> list[int]:
 @contextlib.contextmanager
 def heartbeat(study: Any, trial: Any) -> Iterator[None]:
     """Record the trial's heartbeat while it runs (storages with a heartbeat only)."""
-    from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
+    from optuna.storages._heartbeat import is_heartbeat_enabled
 
-    storage = study._storage
-    if not (isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage)):
+    storage: Any = study._storage
+    if not is_heartbeat_enabled(storage):  # also False for storages without a heartbeat
         yield
         return
     stop = threading.Event()
