@@ -27,13 +27,13 @@ from leadsim.planner.optimize import (
 )
 from leadsim.planner.space import (
     lever_values,
-    load_space,
     optuna_choices,
     overrides_for,
     parse_param,
     space_from_params,
     spacing_minutes,
 )
+from leadsim.planner.space_file import load_space
 from leadsim.planner.specs import SpecError
 from leadsim.planner.study_store import parse_storage, worker_alive, worker_identity
 from leadsim.scenarios.errors import ScenarioError

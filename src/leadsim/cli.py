@@ -504,7 +504,8 @@ def optimize(scenario: str, space_file: str | None, params: tuple[str, ...], n_t
     from leadsim.planner.confirm import confirm
     from leadsim.planner.goals import check_space, parse_constraint, parse_objectives
     from leadsim.planner.parallel import Interrupted
-    from leadsim.planner.space import load_space, space_from_params
+    from leadsim.planner.space import space_from_params
+    from leadsim.planner.space_file import load_space
     from leadsim.planner.study_store import open_storage, parse_storage
     from leadsim.scenarios.loader import resolved_yaml
 
@@ -557,7 +558,10 @@ def optimize(scenario: str, space_file: str | None, params: tuple[str, ...], n_t
             update={"seed": result.seed, "replications": result.replications})})
         best = best_text(resolved_yaml(winner), result.winner.levers, info["command"], result.winner.label,
                          result.seed, result.replications)
-    text = verdict(config, result, trials, n_trials)
+    finished = sum(1 for t in trials if opt.counted(t))
+    why = "--confirm 0" if not confirm_k else "the study stopped early (--timeout or an exhausted grid)" \
+        if finished < n_trials else "run the same command again to finish"
+    text = verdict(config, result, trials, n_trials, why)
     write_optimize_folder(folder, config, study, trials, result, {**info, "interrupted": stopped}, text, best)
     if as_json:
         click.echo((folder / "study.json").read_text(encoding="utf-8").rstrip())

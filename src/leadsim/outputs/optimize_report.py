@@ -89,7 +89,8 @@ def trial_rows(config: OptimizeConfig, trials: Sequence[Any]) -> list[dict[str, 
         row["retry_of"] = attrs.get("retry_of")
         worker = attrs.get("worker") or {}
         row["worker"] = f"{worker.get('host')}:{worker.get('pid')}" if worker else None
-        row["note"] = attrs.get("error")
+        row["note"] = attrs.get("error") or (f"repeats trial {attrs['duplicate_of']}: not run, not counted"
+                                            if "duplicate_of" in attrs else None)
         rows.append(row)
     return rows
 
@@ -181,15 +182,36 @@ def _diff_text(d: Difference, metric: str) -> str:
     return f"{format_diff(d.diff, unit)}{interval}"
 
 
+def _search_best(config: OptimizeConfig, trials: Sequence[Any]) -> str:
+    """The best feasible trial of the search, in words (before any confirmation)."""
+    first = config.objectives[0]
+    done = [t for t in trials if t.state.name == "COMPLETE" and t.values is not None
+            and t.user_attrs.get("feasible", True)]
+    if not done:
+        return " No feasible plan in the search so far."
+    best = max(done, key=lambda t: (first.sign * t.values[0], -t.number))
+    return (f" Best feasible plan of the search so far (trial {best.number}, {config.replications} replications, "
+            f"not confirmed): {describe_levers(best.user_attrs.get('levers', best.params))}; {first.metric} "
+            f"{_fmt(best.values[0], first.metric)}.")
+
+
 def verdict(config: OptimizeConfig, confirmation: Confirmation | None, trials: Sequence[Any],
-            requested: int) -> str:
-    """The answer in plain words (a few sentences)."""
+            requested: int, unconfirmed: str = "run the same command again to finish") -> str:
+    """The answer in plain words (a few sentences).
+
+    Args:
+        config: the question.
+        confirmation: the confirmation (None: not run).
+        trials: the study's trials.
+        requested: ``--trials``.
+        unconfirmed: why there is no confirmation, when there is none.
+    """
     counts = tally(trials)
     head = (f"{counts['finished']} of {requested} trials finished ({counts['infeasible']} infeasible"
             f"{', ' + str(counts['failed_by_plan']) + ' failed' if counts['failed_by_plan'] else ''}).")
     conf = confirmation
     if conf is None:
-        return head + " Not confirmed yet: run the same command again to finish."
+        return head + _search_best(config, trials) + f" Not confirmed: {unconfirmed}."
     if not conf.plans:
         return head + " No trial finished, so there is no plan to recommend."
     first = config.objectives[0]

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from leadsim.planner import explore
 from leadsim.planner.goals import Objective, constraint_values
 from leadsim.planner.parallel import Interrupted
 from leadsim.planner.replicate import RepSummary, run_grid
@@ -373,16 +374,15 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
     dists = distributions(config.space)
     me = worker_identity()
     started = time.monotonic()
-    mine = 0
+    mine, repeats = 0, 0
     while True:
         recover_dead_trials(study)
         finished, running = _tally(study)
         if finished + running >= n_trials or (timeout is not None and time.monotonic() - started >= timeout):
             return mine
-        with warnings.catch_warnings():
-            # We beat the heartbeat ourselves (study_store.heartbeat), outside Study.optimize.
-            warnings.filterwarnings("ignore", message="Heartbeat of storage")
-            trial = study.ask(dists)
+        if explore.exhausted(study, config.space) or repeats >= explore.MAX_DUPLICATES_IN_A_ROW:
+            return mine
+        trial = explore.ask(study, dists, repeats > 0, config.sampler_seed)
         try:
             trial.set_user_attr(WORKER_ATTR, me)
             if _surplus(study, trial, n_trials):
@@ -390,6 +390,13 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
                 if RETRY_ATTR in trial.user_attrs:
                     requeue(study, study.get_trials(deepcopy=False)[trial.number])
                 return mine
+            earlier = None if RETRY_ATTR in trial.user_attrs else explore.duplicate_of(study, trial)
+            if earlier is not None:  # a plan already tried: not run, not counted; explore instead
+                trial.set_user_attr(explore.DUPLICATE_ATTR, earlier)
+                study.tell(trial, state=TrialState.FAIL)
+                repeats += 1
+                continue
+            repeats = 0
             values = lever_values(config.space, trial.params)
             trial.set_user_attr("levers", values)
             if on_event is not None:
