@@ -177,12 +177,18 @@ def _rank_key(config: OptimizeConfig, plan: Confirmed) -> tuple[bool, float]:
     return (not plan.feasible, -first.sign * mean if mean is not None else math.inf)
 
 
-def binding_constraints(config: OptimizeConfig, trials: Sequence[Any], winner_value: float) -> dict[str, int]:
-    """For each constraint, how many searched plans better than the winner broke it."""
+def binding_constraints(config: OptimizeConfig, trials: Sequence[Any], winner_value: float,
+                        confirmed: Sequence[Confirmed] = (), winner: Confirmed | None = None) -> dict[str, int]:
+    """For each constraint, how many plans better than the winner broke it.
+
+    A plan counts when its search mean beats the winner's search mean and broke the
+    constraint in the search, or when its confirmed mean beats the winner's confirmed
+    mean and broke it on confirmation. Each plan counts once per constraint.
+    """
     from optuna.trial import TrialState
 
     first = config.objectives[0]
-    counts: dict[str, int] = {}
+    broke: dict[str, set[int]] = {}
     for t in trials:
         if t.state != TrialState.COMPLETE or t.values is None or t.user_attrs.get("feasible", True):
             continue
@@ -190,8 +196,16 @@ def binding_constraints(config: OptimizeConfig, trials: Sequence[Any], winner_va
             continue
         for c, v in zip(config.constraints, t.user_attrs.get("constraints", ())):
             if v > 0:
-                counts[str(c)] = counts.get(str(c), 0) + 1
-    return counts
+                broke.setdefault(str(c), set()).add(t.number)
+    best = None if winner is None else winner.summaries[first.metric].mean
+    for plan in confirmed:
+        mean = plan.summaries[first.metric].mean
+        if plan.feasible or plan.number is None or best is None or mean is None or not first.better(mean, best):
+            continue
+        for c in config.constraints:
+            if not c.met(plan.summaries[c.metric].mean):
+                broke.setdefault(str(c), set()).add(plan.number)
+    return {c: len(numbers) for c, numbers in broke.items()}
 
 
 def confirm(config: OptimizeConfig, base: Any, trials: Sequence[Any], k: int, replications: int,
@@ -243,7 +257,7 @@ def confirm(config: OptimizeConfig, base: Any, trials: Sequence[Any], k: int, re
             result.vs_runner_up = {o.metric: paired_difference(r.reps[o.metric], w.reps[o.metric])
                                    for o in config.objectives}
         search = next((c.search_values[0] for c in picks if c.number == w.number), math.nan)
-        result.binding = binding_constraints(config, trials, search)
+        result.binding = binding_constraints(config, trials, search, plans, w)
     if interrupted:
         raise Interrupted(result, len(scenarios) * replications)
     return result

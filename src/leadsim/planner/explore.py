@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from leadsim.planner.space import Space
@@ -42,25 +43,22 @@ def _key(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, default=str)
 
 
-def _tried(study: Any) -> list[Any]:
+def _tried(trials: Sequence[Any]) -> list[Any]:
     """Trials whose plan has been run or is running (not the dead, not earlier duplicates)."""
-    from optuna.trial import TrialState
-
-    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING,
-                                                                  TrialState.FAIL))
-            if t.state != TrialState.FAIL or "error" in t.user_attrs]
+    return [t for t in trials if t.state.name in ("COMPLETE", "RUNNING")
+            or (t.state.name == "FAIL" and "error" in t.user_attrs)]
 
 
-def duplicate_of(study: Any, trial: Any) -> int | None:
-    """The earlier trial with the same plan as ``trial``, if any."""
+def duplicate_of(trials: Sequence[Any], trial: Any) -> int | None:
+    """The earlier trial (among the study's ``trials``) with the same plan as ``trial``, if any."""
     key = _key(trial.params)
-    return next((int(t.number) for t in _tried(study) if t.number != trial.number and _key(t.params) == key), None)
+    return next((int(t.number) for t in _tried(trials) if t.number != trial.number and _key(t.params) == key), None)
 
 
-def exhausted(study: Any, space: Space) -> bool:
-    """Whether every plan of a finite space has been tried."""
+def exhausted(trials: Sequence[Any], space: Space) -> bool:
+    """Whether every plan of a finite space has been tried (by the study's ``trials``)."""
     size = space_size(space)
-    return size is not None and len({_key(t.params) for t in _tried(study)}) >= size
+    return size is not None and len({_key(t.params) for t in _tried(trials)}) >= size
 
 
 def ask(study: Any, dists: dict[str, Any], explore: bool, seed: int) -> Any:

@@ -29,7 +29,7 @@ import os
 import socket
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,13 +128,36 @@ def open_storage(spec: StorageSpec) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(spec.url, engine_kwargs=kwargs, **heartbeat)
+            storage = optuna.storages.RDBStorage(spec.url, engine_kwargs=kwargs, **heartbeat)
     except ModuleNotFoundError as exc:
         raise ScenarioError(None, "--storage", f"the database driver is not installed ({exc.name}); "
                             "pip install 'leadsim[postgres]'", spec.shown) from None
     except Exception as exc:  # noqa: BLE001  # SQLAlchemy's OperationalError and friends: say it in one line
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ScenarioError(None, "--storage", f"cannot open the study storage: {reason}", spec.shown) from None
+    if spec.kind == "sqlite":
+        _fast_sqlite(storage)
+    return storage
+
+
+def _fast_sqlite(storage: Any) -> None:
+    """Write-ahead logging with ``synchronous=NORMAL`` for every connection of an SQLite study.
+
+    A commit then appends to the log without waiting for the disk, several times
+    cheaper per trial; a killed process still loses nothing it committed and never
+    leaves a broken database (only a power cut may drop the last commits).
+    """
+    from sqlalchemy import event
+
+    def pragmas(connection: Any, record: Any) -> None:
+        del record
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(storage.engine, "connect", pragmas)
+    storage.engine.dispose()  # connections opened before the listener reconnect with it
 
 
 # ---------------------------------------------------------------- workers
@@ -181,8 +204,12 @@ def requeue_callback(study: Any, trial: Any) -> None:
     requeue(study, trial)
 
 
-def recover_dead_trials(study: Any) -> list[int]:
+def recover_dead_trials(study: Any, trials: Sequence[Any] | None = None) -> list[int]:
     """Fail and re-queue RUNNING trials whose worker is dead.
+
+    Args:
+        study: the study.
+        trials: its trials, if the caller has just read them (saves a read).
 
     Returns:
         The numbers of the trials this call failed (another worker may fail some first).
@@ -191,7 +218,9 @@ def recover_dead_trials(study: Any) -> list[int]:
     from optuna.trial import TrialState
 
     recovered = []
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+    running = [t for t in (study.get_trials(deepcopy=False) if trials is None else trials)
+               if t.state == TrialState.RUNNING]
+    for trial in running:
         if worker_alive(trial.user_attrs.get(WORKER_ATTR)) is not False:
             continue
         try:
