@@ -90,7 +90,8 @@ def trial_rows(config: OptimizeConfig, trials: Sequence[Any]) -> list[dict[str, 
         worker = attrs.get("worker") or {}
         row["worker"] = f"{worker.get('host')}:{worker.get('pid')}" if worker else None
         row["note"] = attrs.get("error") or (f"repeats trial {attrs['duplicate_of']}: not run, not counted"
-                                            if "duplicate_of" in attrs else None)
+                                            if "duplicate_of" in attrs else None) or \
+            ("one trial too many (another worker took the last one): not run" if attrs.get("surplus") else None)
         rows.append(row)
     return rows
 

@@ -385,6 +385,7 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
             trial.set_user_attr(WORKER_ATTR, me)
             trials = study.get_trials(deepcopy=False)
             if _surplus(trials, trial, n_trials):
+                trial.set_user_attr("surplus", True)  # another worker took the last trial at the same moment
                 study.tell(trial, state=TrialState.FAIL)
                 if RETRY_ATTR in trial.user_attrs:
                     requeue(study, study.get_trials(deepcopy=False)[trial.number])
