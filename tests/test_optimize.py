@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -341,3 +342,45 @@ def test_worker_liveness() -> None:
     assert worker_alive(dict(me, start="0")) is False  # a recycled pid is another process
     assert worker_alive(dict(me, pid=2 ** 22 + 7)) is False
     assert worker_alive(dict(me, host="elsewhere")) is None
+
+
+# ---------------------------------------------------------------- picking plans to confirm
+
+
+def _trial(number: int, value: float | list[float], feasible: bool = True, **levers: Any) -> Any:
+    import optuna
+    from optuna.distributions import IntDistribution
+
+    values = value if isinstance(value, list) else [value]
+    frozen = optuna.trial.create_trial(params={"teams.sdr.headcount": levers.get("h", number)},
+                                       distributions={"teams.sdr.headcount": IntDistribution(0, 100)},
+                                       values=values,
+                                       user_attrs={"feasible": feasible, "levers": {"teams.sdr.headcount": levers.get("h", number)},
+                                                   "metrics": {"speed_to_first_attempt_p50_min": 3.0 if feasible else 9.0},
+                                                   "constraints": [-2.0] if feasible else [4.0]})
+    frozen.number = number
+    return frozen
+
+
+def test_candidates_are_the_best_distinct_feasible_plans() -> None:
+    from leadsim.planner.confirm import binding_constraints, pick_candidates
+
+    config = OptimizeConfig("baseline", (), space_from_params(["teams.sdr.headcount=1..99"]),
+                            tuple(parse_objectives(["profit"])), (parse_constraint("speed_to_first_attempt_p50_min<=5"),))
+    trials = [_trial(0, 10.0), _trial(1, 30.0, feasible=False), _trial(2, 20.0), _trial(3, 20.0, h=2),
+              _trial(4, 15.0)]
+    picks = pick_candidates(config, trials, 2)
+    assert [c.number for c in picks] == [2, 4]  # 1 is infeasible; 3 repeats 2's plan
+    assert binding_constraints(config, trials, 20.0) == {"speed_to_first_attempt_p50_min <= 5": 1}
+    # nothing feasible: the closest plans, by how far they miss
+    closest = pick_candidates(config, [_trial(5, 1.0, feasible=False)], 2)
+    assert [c.number for c in closest] == [5] and not closest[0].search_feasible
+
+
+def test_several_objectives_confirm_the_pareto_front() -> None:
+    from leadsim.planner.confirm import pick_candidates
+
+    config = OptimizeConfig("baseline", (), space_from_params(["teams.sdr.headcount=1..99"]),
+                            tuple(parse_objectives(["conversions", "cost"])))
+    trials = [_trial(0, [10.0, 5.0]), _trial(1, [12.0, 6.0]), _trial(2, [9.0, 6.0]), _trial(3, [12.0, 7.0])]
+    assert [c.number for c in pick_candidates(config, trials, 5)] == [1, 0]  # 2 and 3 are dominated
