@@ -410,3 +410,17 @@ def test_kill_9_frees_sqlite_but_leaves_the_journal_lock_behind(tmp_path: Path) 
     assert writer.execute("SELECT x FROM t").fetchall() == [(2,)]  # the killed write was rolled back
     # Journal: the dead writer's lock file is still there; the next writer must wait for the grace period
     assert os.path.lexists(str(journal) + ".lock")
+
+
+def test_without_out_the_folder_is_named_after_the_study_and_the_plain_command_resumes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ("optimize", "erlang_c", "--param", "teams.0.headcount=4..8", "--objective", "rep_occupancy", "-r", "2",
+            *FAST_MMC, "--confirm", "0", "--jobs", "1")
+    ok(*args, "--trials", "2")
+    (folder,) = (tmp_path / "runs").iterdir()
+    name = json.loads((folder / "study.json").read_text())["study"]
+    assert folder.name == f"optimize-erlang_c-{name}"
+    again = ok(*args, "--trials", "3")
+    assert "trials 3/3" in again.stderr and "trials 1/3" not in again.stderr
+    assert list((tmp_path / "runs").iterdir()) == [folder] and len(complete(folder)) == 3

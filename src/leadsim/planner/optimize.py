@@ -371,22 +371,24 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
     me = worker_identity()
     started = time.monotonic()
     mine, repeats = 0, 0
-    while True:
-        trials = study.get_trials(deepcopy=False)
-        if recover_dead_trials(study, trials):
+    inflight: Any = None  # a trial asked for and not yet told: given back on Ctrl-C
+    try:
+        while True:
             trials = study.get_trials(deepcopy=False)
-        finished, running = _tally(trials)
-        if finished + running >= n_trials or (timeout is not None and time.monotonic() - started >= timeout):
-            return mine
-        if explore.exhausted(trials, config.space) or repeats >= explore.MAX_DUPLICATES_IN_A_ROW:
-            return mine
-        trial = explore.ask(study, dists, repeats > 0, config.sampler_seed)
-        try:
+            if recover_dead_trials(study, trials):
+                trials = study.get_trials(deepcopy=False)
+            finished, running = _tally(trials)
+            if finished + running >= n_trials or (timeout is not None and time.monotonic() - started >= timeout):
+                return mine
+            if explore.exhausted(trials, config.space) or repeats >= explore.MAX_DUPLICATES_IN_A_ROW:
+                return mine
+            trial = inflight = explore.ask(study, dists, repeats > 0, config.sampler_seed)
             trial.set_user_attr(WORKER_ATTR, me)
             trials = study.get_trials(deepcopy=False)
             if _surplus(trials, trial, n_trials):
                 trial.set_user_attr("surplus", True)  # another worker took the last trial at the same moment
                 study.tell(trial, state=TrialState.FAIL)
+                inflight = None
                 if RETRY_ATTR in trial.user_attrs:
                     requeue(study, study.get_trials(deepcopy=False)[trial.number])
                 return mine
@@ -394,6 +396,7 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
             if earlier is not None:  # a plan already tried: not run, not counted; explore instead
                 trial.set_user_attr(explore.DUPLICATE_ATTR, earlier)
                 study.tell(trial, state=TrialState.FAIL)
+                inflight = None
                 repeats += 1
                 continue
             repeats = 0
@@ -406,20 +409,21 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
             with heartbeat(study, trial):
                 outcome = _run_trial(config, base, values, jobs, trial)
             trial.set_user_attr("seconds", round(time.perf_counter() - tick, 3))
-        except (Interrupted, KeyboardInterrupt):
-            _give_back(study, trial)
-            raise Interrupted(mine, n_trials) from None
-        state = "FAIL" if outcome is None else "COMPLETE"
-        exhausted = _tell(study, trial, None if outcome is None else outcome.values)
-        mine += 1
-        if on_event is not None:
-            done = _tally(trials)[0] + 1  # as read when the trial started, plus this one
-            on_event(TrialEvent("finished", trial.number, done, n_trials,
-                                values=None if outcome is None else outcome.values,
-                                feasible=None if outcome is None else outcome.feasible, state=state,
-                                levers=values))
-        if exhausted:
-            return mine
+            exhausted = _tell(study, trial, None if outcome is None else outcome.values)
+            inflight = None
+            mine += 1
+            if on_event is not None:
+                done = _tally(trials)[0] + 1  # as read when the trial started, plus this one
+                on_event(TrialEvent("finished", trial.number, done, n_trials,
+                                    values=None if outcome is None else outcome.values,
+                                    feasible=None if outcome is None else outcome.feasible,
+                                    state="FAIL" if outcome is None else "COMPLETE", levers=values))
+            if exhausted:
+                return mine
+    except (Interrupted, KeyboardInterrupt):
+        if inflight is not None:
+            _give_back(study, inflight)
+        raise Interrupted(mine, n_trials) from None
 
 
 def _tell(study: Any, trial: Any, values: list[float] | None) -> bool:
