@@ -103,7 +103,8 @@ def test_same_seed_same_trials_and_best_plan(profit_runs) -> None:
 def test_study_json_is_the_contract(profit_runs) -> None:
     out, one, _, _ = profit_runs
     doc = json.loads((out / "a" / "study.json").read_text())
-    for key in ("study", "storage", "space", "objectives", "constraints", "replications", "seed", "trials",
+    assert doc["base"]["name"] == "baseline" and doc["base"]["overrides"][0] == "run.warmup_days=1"
+    for key in ("study", "storage", "base", "space", "objectives", "constraints", "replications", "seed", "trials",
                 "confirmation", "best", "runner_up", "vs_runner_up", "significant_vs_runner_up", "vs_today",
                 "verdict"):
         assert key in doc, key

@@ -530,7 +530,9 @@ def optimize(scenario: str, space_file: str | None, params: tuple[str, ...], n_t
                         f"--seed {root}", *(f"--set {o}" for o in overrides), f"--days {days}" if days else "",
                         f"--out {folder}"])
     info = {"study": name, "storage": spec.shown, "storage_kind": spec.kind, "scenario": base.name,
-            "scenario_file": scenario, "overrides": list(common), "trials_requested": n_trials,
+            "scenario_file": scenario, "overrides": list(common),
+            "base": {"name": base.name, "file": scenario, "overrides": list(common),
+                     "sha1": config.question(base_yaml)["base_sha1"]}, "trials_requested": n_trials,
             "confirm": confirm_k, "command": " ".join(command.split()), "interrupted": False}
     progress = TrialProgress(config)
     try:

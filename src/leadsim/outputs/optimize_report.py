@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from leadsim.planner.optimize import OptimizeConfig
 
 
+def info(trial: Any) -> dict[str, Any]:
+    """A trial's user attributes with its result unpacked (``leadsim.planner.optimize.info``)."""
+    from leadsim.planner.optimize import info as unpack
+
+    return unpack(trial)
+
+
 def _unit(metric: str) -> str:
     return METRICS_BY_NAME[metric].unit if metric in METRICS_BY_NAME else ""
 
@@ -71,7 +78,7 @@ def trial_rows(config: OptimizeConfig, trials: Sequence[Any]) -> list[dict[str, 
     rows = []
     paths = [lever.path for lever in config.space.levers]
     for t in trials:
-        attrs = t.user_attrs
+        attrs = info(t)
         levers = attrs.get("levers", t.params)
         metrics = attrs.get("metrics", {})
         row: dict[str, Any] = {"trial": t.number, "state": t.state.name}
@@ -104,7 +111,7 @@ def tally(trials: Sequence[Any]) -> dict[str, int]:
     return {
         "finished": sum(1 for t in trials if counted(t)),
         "complete": states.count("COMPLETE"),
-        "infeasible": sum(1 for t in trials if t.state.name == "COMPLETE" and t.user_attrs.get("feasible") is False),
+        "infeasible": sum(1 for t in trials if t.state.name == "COMPLETE" and info(t).get("feasible") is False),
         "failed": states.count("FAIL"),
         "failed_by_plan": sum(1 for t in trials if t.state.name == "FAIL" and "error" in t.user_attrs),
         "running": states.count("RUNNING"),
@@ -187,7 +194,7 @@ def _search_best(config: OptimizeConfig, trials: Sequence[Any]) -> str:
     """The best feasible trial of the search, in words (before any confirmation)."""
     first = config.objectives[0]
     done = [t for t in trials if t.state.name == "COMPLETE" and t.values is not None
-            and t.user_attrs.get("feasible", True)]
+            and info(t).get("feasible", True)]
     if not done:
         return " No feasible plan in the search so far."
     best = max(done, key=lambda t: (first.sign * t.values[0], -t.number))

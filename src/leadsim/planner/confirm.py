@@ -29,7 +29,7 @@ from typing import Any
 
 from leadsim.planner.compare import Difference, paired_difference
 from leadsim.planner.goals import constraint_values, violation
-from leadsim.planner.optimize import OptimizeConfig, plan_scenario
+from leadsim.planner.optimize import OptimizeConfig, info, plan_scenario
 from leadsim.planner.parallel import Interrupted
 from leadsim.planner.replicate import RepSummary, run_grid
 from leadsim.planner.stats import Summary, summarize
@@ -75,10 +75,10 @@ def pick_candidates(config: OptimizeConfig, trials: Sequence[Any], k: int) -> li
     for t in done:  # the first trial of each distinct plan (re-runs repeat the same numbers)
         seen.setdefault(_key(t.user_attrs.get("levers", t.params)), t)
     unique = list(seen.values())
-    feasible = [t for t in unique if t.user_attrs.get("feasible", True)]
+    feasible = [t for t in unique if info(t).get("feasible", True)]
     first = config.objectives[0]
     if not feasible:
-        means = lambda t: t.user_attrs.get("metrics", {})
+        means = lambda t: info(t).get("metrics", {})
         pool = sorted(unique, key=lambda t: (violation(config.constraints, {m: (v if v is not None else math.nan)
                                                                             for m, v in means(t).items()}),
                                              -first.sign * t.values[0], t.number))
@@ -87,7 +87,7 @@ def pick_candidates(config: OptimizeConfig, trials: Sequence[Any], k: int) -> li
     else:
         pool = sorted(_front(config, feasible), key=lambda t: (-first.sign * t.values[0], t.number))
     return [Candidate(t.number, dict(t.user_attrs.get("levers", t.params)), list(t.values),
-                      bool(t.user_attrs.get("feasible", True))) for t in pool[:k]]
+                      bool(info(t).get("feasible", True))) for t in pool[:k]]
 
 
 def _front(config: OptimizeConfig, trials: Sequence[Any]) -> list[Any]:
@@ -190,11 +190,11 @@ def binding_constraints(config: OptimizeConfig, trials: Sequence[Any], winner_va
     first = config.objectives[0]
     broke: dict[str, set[int]] = {}
     for t in trials:
-        if t.state != TrialState.COMPLETE or t.values is None or t.user_attrs.get("feasible", True):
+        if t.state != TrialState.COMPLETE or t.values is None or info(t).get("feasible", True):
             continue
         if not first.better(t.values[0], winner_value):
             continue
-        for c, v in zip(config.constraints, t.user_attrs.get("constraints", ())):
+        for c, v in zip(config.constraints, info(t).get("constraints", ())):
             if v > 0:
                 broke.setdefault(str(c), set()).add(t.number)
     best = None if winner is None else winner.summaries[first.metric].mean

@@ -52,6 +52,8 @@ from leadsim.scenarios.errors import ScenarioError
 SAMPLERS = ("tpe", "cmaes", "random", "grid", "nsga2")
 #: Study user attribute holding what the study answers (checked when a run resumes it).
 QUESTION_ATTR = "leadsim"
+#: Trial user attribute holding a finished trial's results (see :func:`info`).
+RESULT_ATTR = "result"
 
 
 @dataclass(frozen=True)
@@ -405,10 +407,8 @@ def run_study(config: OptimizeConfig, study: Any, base: Any, n_trials: int, jobs
             if on_event is not None:
                 on_event(TrialEvent("started", trial.number, finished, n_trials, levers=values,
                                     retry_of=trial.user_attrs.get(RETRY_ATTR)))
-            tick = time.perf_counter()
             with heartbeat(study, trial):
                 outcome = _run_trial(config, base, values, jobs, trial)
-            trial.set_user_attr("seconds", round(time.perf_counter() - tick, 3))
             exhausted = _tell(study, trial, None if outcome is None else outcome.values)
             inflight = None
             mine += 1
@@ -444,19 +444,27 @@ def _tell(study: Any, trial: Any, values: list[float] | None) -> bool:
     return False
 
 
+def info(trial: Any) -> dict[str, Any]:
+    """A trial's user attributes with its result unpacked: levers, worker, metrics (means), reps
+    (per-replication values of the objective and constraint metrics), constraints, feasible, seconds."""
+    return {**trial.user_attrs, **trial.user_attrs.get(RESULT_ATTR, {})}
+
+
 def _run_trial(config: OptimizeConfig, base: Any, values: dict[str, Any], jobs: int, trial: Any) -> TrialResult | None:
-    """Run a trial and record its results as user attributes; None if it failed on its own."""
+    """Run a trial and record its results (one user attribute: one write); None if it failed on its own."""
+    tick = time.perf_counter()
     try:
         outcome = run_plan(config, base, values, jobs)
     except ScenarioError as exc:
         trial.set_user_attr("error", f"not a valid scenario: {exc}")
         return None
-    trial.set_user_attr("metrics", {k: _json_float(v) for k, v in outcome.means.items()})
-    trial.set_user_attr("reps", {k: [_json_float(x) for x in v] for k, v in outcome.reps.items()})
-    trial.set_user_attr("constraints", outcome.constraints)
+    trial.set_user_attr(RESULT_ATTR, {
+        "metrics": {k: _json_float(v) for k, v in outcome.means.items()},
+        "reps": {k: [_json_float(x) for x in v] for k, v in outcome.reps.items()},
+        "constraints": outcome.constraints, "feasible": outcome.feasible,
+        "seconds": round(time.perf_counter() - tick, 3)})
     for constraint, value in zip(config.constraints, outcome.constraints):
         trial.set_constraint(str(constraint), value)
-    trial.set_user_attr("feasible", outcome.feasible)
     if outcome.values is None:
         undefined = [o.metric for o, v in zip(config.objectives, [outcome.means[o.metric] for o in config.objectives])
                      if not math.isfinite(v)]
