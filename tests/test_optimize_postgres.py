@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,3 +119,36 @@ def test_postgresql_study_resumes_from_another_folder(postgres_url: str, tmp_pat
     assert "trials 4/4" in result.stderr and "trials 1/4" not in result.stderr
     assert sum(t.state.name == "COMPLETE" for t in _trials(postgres_url, "resume")) == 4
     assert "postgres@" in (tmp_path / "two" / "study.json").read_text()
+
+
+def test_a_silent_worker_on_another_machine_is_failed_and_its_trial_rerun(postgres_url: str, tmp_path: Path) -> None:
+    """The heartbeat path: a RUNNING trial of a worker elsewhere whose heartbeat is older than the
+    grace period is failed and re-queued. The old heartbeat is written into the database, not waited for."""
+    import optuna
+    import psycopg2
+
+    from leadsim.planner.study_store import GRACE_SECONDS, WORKER_ATTR, open_storage, parse_storage
+
+    args = ("optimize", "erlang_c", "--param", "teams.0.headcount=4..8", "--objective", "rep_occupancy", "-r", "2",
+            "--days", "0.5", "--set", "run.warmup_days=0.1", "--set", "run.drain_days=0.05",
+            "--storage", postgres_url, "--study", "silent", "--jobs", "1", "--confirm", "0")
+    ok(*args, "--trials", "1", "--out", str(tmp_path / "a"))
+    storage = open_storage(parse_storage(postgres_url, tmp_path))
+    study = optuna.load_study(study_name="silent", storage=storage)
+    with warnings.catch_warnings():  # "heartbeat is supposed to be used with Study.optimize": we play a worker
+        warnings.simplefilter("ignore", UserWarning)
+        lost = study.ask({"teams.0.headcount": optuna.distributions.IntDistribution(4, 8)})
+    lost.set_user_attr(WORKER_ATTR, {"host": "another-machine", "pid": 1, "start": "1"})
+    storage.record_heartbeat(lost._trial_id)
+    query = dict(part.split("=", 1) for part in postgres_url.split("?", 1)[1].split("&"))
+    with psycopg2.connect(dbname="postgres", user="postgres", host=query["host"], port=query["port"]) as db, \
+            db.cursor() as cursor:
+        cursor.execute("UPDATE trial_heartbeats SET heartbeat = heartbeat - %s * INTERVAL '1 second' "
+                       "WHERE trial_id = %s", (GRACE_SECONDS + 60, lost._trial_id))
+    result = ok(*args, "--trials", "3", "--out", str(tmp_path / "b"))
+    assert f"(re-run of trial {lost.number})" in result.stderr
+    trials = _trials(postgres_url, "silent")
+    assert trials[lost.number].state.name == "FAIL"
+    rerun = [t for t in trials if t.user_attrs.get("retry_of") == lost.number]
+    assert len(rerun) == 1 and rerun[0].state.name == "COMPLETE" and rerun[0].params == lost.params
+    assert sum(t.state.name == "COMPLETE" for t in trials) == 3
