@@ -25,7 +25,7 @@ PAGE = ROOT / "docs" / "optimize.md"
 
 def _block_after(text: str, marker: str) -> str:
     rest = text.split(f"<!-- walkthrough: {marker} -->", 1)[1]
-    match = re.search(r"```(?:sh|text)\n(.*?)```", rest, flags=re.S)
+    match = re.search(r"```(?:sh|text)\n(.*?)```", rest, flags=re.DOTALL)
     assert match is not None, marker
     return match.group(1)
 

@@ -127,7 +127,12 @@ def test_a_silent_worker_on_another_machine_is_failed_and_its_trial_rerun(postgr
     import optuna
     import psycopg2
 
-    from leadsim.planner.study_store import GRACE_SECONDS, WORKER_ATTR, open_storage, parse_storage
+    from leadsim.planner.study_store import (
+        GRACE_SECONDS,
+        WORKER_ATTR,
+        open_storage,
+        parse_storage,
+    )
 
     args = ("optimize", "erlang_c", "--param", "teams.0.headcount=4..8", "--objective", "rep_occupancy", "-r", "2",
             "--days", "0.5", "--set", "run.warmup_days=0.1", "--set", "run.drain_days=0.05",
