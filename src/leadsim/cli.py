@@ -497,7 +497,12 @@ def optimize(scenario: str, space_file: str | None, params: tuple[str, ...], n_t
     """
     from pathlib import Path
 
-    from leadsim.outputs.optimize_files import TrialProgress, best_text, safe_name, write_optimize_folder
+    from leadsim.outputs.optimize_files import (
+        TrialProgress,
+        best_text,
+        safe_name,
+        write_optimize_folder,
+    )
     from leadsim.outputs.optimize_report import format_trials_table, verdict
     from leadsim.outputs.runfolder import make_run_dir
     from leadsim.planner import optimize as opt
