@@ -425,3 +425,12 @@ def test_without_out_the_folder_is_named_after_the_study_and_the_plain_command_r
     again = ok(*args, "--trials", "3")
     assert "trials 3/3" in again.stderr and "trials 1/3" not in again.stderr
     assert list((tmp_path / "runs").iterdir()) == [folder] and len(complete(folder)) == 3
+
+
+@pytest.mark.parametrize("sampler", ["cmaes", "random", "nsga2"])
+def test_other_samplers_run(tmp_path: Path, sampler: str) -> None:
+    ok("optimize", "erlang_c", "--param", "teams.0.headcount=3..9", "--param", "policy.cadence.call_target=1..3",
+       "--objective", "rep_occupancy", "--sampler", sampler, "--trials", "3", "-r", "2", *FAST_MMC,
+       "--confirm", "0", "--jobs", "1", "--out", str(tmp_path / sampler))
+    assert len(complete(tmp_path / sampler)) == 3
+    assert json.loads((tmp_path / sampler / "study.json").read_text())["sampler"] == sampler
