@@ -324,26 +324,78 @@ def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path) -> None:
     assert [t.state.name for t in study_trials(out)].count("COMPLETE") == 4
 
 
-def _two_workers(out: Path, extra: list[str]) -> tuple[subprocess.Popen[str], subprocess.Popen[str]]:
-    """Two workers on one study, both certainly running trials (no clock involved).
+class _Holdable:
+    """A worker whose stderr is a small pipe the test can fill, to hold the worker still.
 
-    The first is paused (SIGSTOP) in the middle of its first trial (the "started" line is
-    printed after the trial's last storage write before the simulation); the second joins
-    and starts a trial of its own; then the first goes on. The paused worker is alive,
-    so its running trial must not be taken from it.
+    A worker writes to stderr only between storage operations (a "started" line after its
+    last write before simulating, a "trials" line after telling the result), so a worker
+    blocked on a full stderr pipe holds no lock: SQLite, journal file and PostgreSQL stay
+    free for the others. No clock is involved.
     """
+
+    def __init__(self, args: list[str]) -> None:
+        import fcntl
+
+        self.read_end, self.write_end = os.pipe()
+        fcntl.fcntl(self.write_end, 1031, 4096)  # F_SETPIPE_SZ: the smallest pipe, quick to fill
+        self.proc = subprocess.Popen([sys.executable, "-c", "from leadsim.cli import main; main()", *args],
+                                     stdout=subprocess.DEVNULL, stderr=self.write_end,
+                                     env=dict(os.environ, PYTHONPATH=SRC), start_new_session=True)
+        self.reader = os.fdopen(self.read_end, "r", encoding="utf-8", errors="replace")
+        self.seen: list[str] = []
+        self.pid = self.proc.pid
+
+    def wait_for(self, needle: str) -> None:
+        for line in self.reader:
+            self.seen.append(line)
+            if needle in line:
+                return
+        pytest.fail(f"worker ended before printing {needle!r}: {''.join(self.seen)[-2000:]}")
+
+    def hold(self) -> None:
+        """Fill the pipe: the worker's next progress line blocks it."""
+        # A file description of our own: O_NONBLOCK on the inherited one would reach the worker too.
+        filler = os.open(f"/proc/self/fd/{self.write_end}", os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            while True:
+                os.write(filler, b"#" * 512)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(filler)
+            os.close(self.write_end)
+
+    def release_and_wait(self) -> tuple[int, str]:
+        """Read everything (the worker goes on) until it exits."""
+        rest = self.reader.read()
+        self.proc.wait(timeout=600)
+        return self.proc.returncode, "".join(self.seen) + rest.replace("#", "")
+
+
+def _two_workers(out: Path, extra: list[str]) -> tuple[_Holdable, subprocess.Popen[str]]:
+    """Two workers on one study, both certainly running trials.
+
+    The first is held still (:class:`_Holdable`) once its first trial is told: its next
+    progress line, normally "trial 1 started", blocks it with that trial RUNNING. The second
+    joins, must leave the live worker's running trial alone, and runs the rest; then the
+    first is released and finishes its trial."""
     args = [*SLOW[:-6], "--days", "3", "--set", "run.warmup_days=1", "--set", "run.drain_days=1", "--jobs", "1",
             "--confirm", "0", "--trials", "6", "--out", str(out), *extra]
-    first = _start(args)
-    _wait_for_line(first, "trial 0 started")
-    os.kill(first.pid, signal.SIGSTOP)
+    first = _Holdable(args)
+    first.wait_for("trials 1/6")
+    first.hold()
     second = _start(args)
-    _wait_for_line(second, "trial 1 started")
-    os.kill(first.pid, signal.SIGCONT)
+    _wait_for_line(second, " started")
     return first, second
 
 
-def _check_shared(trials: list[Any], first: subprocess.Popen[str], second: subprocess.Popen[str]) -> None:
+def _finish(first: _Holdable, second: subprocess.Popen[str]) -> None:
+    code, err = first.release_and_wait()
+    _, err2 = second.communicate(timeout=600)
+    assert [code, second.returncode] == [0, 0], (err, err2)
+
+
+def _check_shared(trials: list[Any], first: _Holdable, second: subprocess.Popen[str]) -> None:
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     assert len(complete) == 6 and len(trials) == len({t.number for t in trials}), [t.state.name for t in trials]
     # nothing lost or left over; a trial that is not complete was never run: a repeat of a plan
@@ -352,7 +404,7 @@ def _check_shared(trials: list[Any], first: subprocess.Popen[str], second: subpr
     assert all(t.state.name == "FAIL" and ("duplicate_of" in t.user_attrs or t.user_attrs.get("surplus"))
                for t in others), [(t.state.name, t.user_attrs) for t in others]
     assert {t.user_attrs["worker"]["pid"] for t in complete} == {first.pid, second.pid}
-    assert complete[0].user_attrs["worker"]["pid"] == first.pid  # the paused worker kept its trial
+    assert complete[0].user_attrs["worker"]["pid"] == first.pid  # the held worker ran the first trial
 
 
 @pytest.mark.parametrize("storage", [None, "journal"])
@@ -360,8 +412,7 @@ def test_two_workers_share_one_study(tmp_path: Path, storage: str | None) -> Non
     out = tmp_path / "w"
     extra = [] if storage is None else ["--storage", f"journal:{out / 'journal.log'}"]
     first, second = _two_workers(out, extra)
-    errors = [p.communicate(timeout=600)[1] for p in (first, second)]
-    assert [p.returncode for p in (first, second)] == [0, 0], errors
+    _finish(first, second)
     _check_shared(study_trials(out, None if storage is None else f"journal:{out / 'journal.log'}"), first, second)
 
 

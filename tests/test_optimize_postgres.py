@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_optimize_cli import _check_shared, _two_workers, ok
+from test_optimize_cli import _check_shared, _finish, _two_workers, ok
 
 
 def _binary(name: str) -> str | None:
@@ -104,8 +104,7 @@ def _trials(url: str, study: str | None = None) -> list:
 def test_two_workers_share_one_postgresql_study(postgres_url: str, tmp_path: Path) -> None:
     # As on two machines: each worker has its own run folder, the study lives in the database.
     first, second = _two_workers(tmp_path / "a", ["--storage", postgres_url, "--study", "two-workers"])
-    errors = [p.communicate(timeout=600)[1] for p in (first, second)]
-    assert [p.returncode for p in (first, second)] == [0, 0], errors
+    _finish(first, second)
     _check_shared(_trials(postgres_url, "two-workers"), first, second)
 
 
