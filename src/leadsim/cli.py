@@ -518,3 +518,141 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
         click.echo(f"\nResults written to {folder}/")
     if stopped:
         _interrupted(f"{len(answer.candidates)} headcounts evaluated", folder)
+
+
+# ---------------------------------------------------------------- optimize
+
+
+@main.command()
+@scenario_argument
+@click.option("--space", "space_file", default=None, metavar="FILE",
+              help="A search-space YAML file, or a bundled space's name (baseline -> scenarios/space_baseline.yaml).")
+@click.option("--param", "params", multiple=True, metavar="PATH=LO..HI",
+              help="A lever in the sweep syntax instead of --space: PATH=LO..HI[:STEP|:log] or PATH=V1,V2,... "
+              "(repeatable), e.g. teams.sdr.headcount=4..14.")
+@click.option("--trials", "n_trials", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Finished trials the study should hold in all (a re-run resumes up to this number).")
+@click.option("--objective", "objectives", multiple=True, metavar="[max:|min:]METRIC",
+              help="Metric to optimise (default conversions; repeat for a Pareto front).")
+@click.option("--constraint", "constraints", multiple=True, metavar='"METRIC<=VALUE"',
+              help='A constraint on a plan\'s mean, e.g. "speed_to_first_attempt_p50_min<=5" (repeatable).')
+@click.option("--replications", "-r", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Replications per trial (the same seeds for every trial).")
+@click.option("--confirm", "confirm_k", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Re-run the best K plans on fresh replications and compare them (0: skip).")
+@click.option("--confirm-replications", type=click.IntRange(min=2), default=20, show_default=True,
+              help="Replications per plan when confirming.")
+@click.option("--sampler", type=click.Choice(["tpe", "cmaes", "random", "grid", "nsga2"]), default="tpe",
+              show_default=True, help="Optuna sampler.")
+@click.option("--storage", default=None, metavar="URL",
+              help="Study storage: default study.db (SQLite) in the run folder; sqlite:///PATH, journal:PATH or "
+              "postgresql://USER:PASSWORD@HOST/DB to share one study between workers and machines.")
+@click.option("--study", "study_name", default=None, help="Study name (default: derived from the question).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed of the replications (run.seed).")
+@click.option("--sampler-seed", type=click.IntRange(min=0), default=None, help="Sampler seed (default: --seed).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Stop starting new trials after this long.")
+@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Measured window in days (run.days).")
+@set_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run folder (default: runs/optimize-<scenario>-<study>/, so the same command resumes).")
+@click.option("--json", "as_json", is_flag=True, help="Print study.json instead of the verdict.")
+@jobs_option
+def optimize(scenario: str, space_file: str | None, params: tuple[str, ...], n_trials: int,
+             objectives: tuple[str, ...], constraints: tuple[str, ...], replications: int, confirm_k: int,
+             confirm_replications: int, sampler: str, storage: str | None, study_name: str | None,
+             seed: int | None, sampler_seed: int | None, timeout: float | None, days: float | None,
+             overrides: tuple[str, ...], out: str | None, as_json: bool, jobs: int | None) -> None:
+    """Search the levers of a scenario with Optuna for the best feasible plan, and say how sure it is.
+
+    Each trial runs R replications on the same seeds as every other trial; the
+    top K plans are then confirmed on fresh replications with paired 95%
+    intervals against the runner-up and today. Writes study.db, trials.csv,
+    study.json, best.yaml and plots to the run folder. Re-running the same
+    command resumes the study (after Ctrl-C, exit 130, or a crash).
+    """
+    from pathlib import Path
+
+    from leadsim.outputs.optimize_files import (
+        TrialProgress,
+        best_text,
+        safe_name,
+        write_optimize_folder,
+    )
+    from leadsim.outputs.optimize_report import format_trials_table, verdict
+    from leadsim.outputs.runfolder import make_run_dir
+    from leadsim.planner import optimize as opt
+    from leadsim.planner.confirm import confirm
+    from leadsim.planner.goals import check_space, parse_constraint, parse_objectives
+    from leadsim.planner.parallel import Interrupted
+    from leadsim.planner.space import space_from_params
+    from leadsim.planner.space_file import load_space
+    from leadsim.planner.study_store import open_storage, parse_storage
+    from leadsim.scenarios.loader import resolved_yaml
+
+    if bool(space_file) == bool(params):
+        raise click.UsageError("give the levers with --space FILE or with --param PATH=LO..HI (not both)")
+    space = load_space(space_file) if space_file else space_from_params(params)
+    goals, limits = parse_objectives(objectives), [parse_constraint(c) for c in constraints]
+    common = _planning_overrides(overrides, days)
+    base = check_space(space, scenario, common)
+    root = base.run.seed if seed is None else seed
+    config = opt.OptimizeConfig(scenario, common, space, tuple(goals), tuple(limits), replications, root, sampler,
+                                root if sampler_seed is None else sampler_seed)
+    base_yaml = resolved_yaml(base)
+    name = study_name or opt.default_study_name(config.question(base_yaml))
+    folder = make_run_dir(out or Path("runs") / f"optimize-{safe_name(base.name)}-{safe_name(name)}", base.name)
+    spec = parse_storage(storage, folder)
+    study = opt.open_study(config, open_storage(spec), name, base_yaml, alone=storage is None)
+    command = " ".join(["leadsim optimize", scenario, f"--space {space_file}" if space_file else
+                        " ".join(f"--param {p}" for p in params), f"--trials {n_trials}", f"-r {replications}",
+                        *(f"--objective {o}" for o in goals), *(f"--constraint '{c.metric}{c.op}{c.value:g}'"
+                                                               for c in limits),
+                        f"--seed {root}", *(f"--set {o}" for o in overrides), f"--days {days}" if days else "",
+                        f"--out {folder}"])
+    info = {"study": name, "storage": spec.shown, "storage_kind": spec.kind, "scenario": base.name,
+            "scenario_file": scenario, "overrides": list(common),
+            "base": {"name": base.name, "file": scenario, "overrides": list(common),
+                     "sha1": config.question(base_yaml)["base_sha1"]}, "trials_requested": n_trials,
+            "confirm": confirm_k, "command": " ".join(command.split()), "interrupted": False}
+    progress = TrialProgress(config)
+    try:
+        opt.run_study(config, study, base, n_trials, _workers(jobs), timeout, progress)
+    except Interrupted:
+        progress.close()
+        trials = study.get_trials(deepcopy=False)
+        write_optimize_folder(folder, config, study, trials, None, {**info, "interrupted": True},
+                              verdict(config, None, trials, n_trials), None)
+        _interrupted(f"{sum(1 for t in trials if opt.counted(t))} of {n_trials} trials finished (resume with the "
+                     "same command)", folder)
+    progress.close()
+    trials = study.get_trials(deepcopy=False)
+    result, best, stopped = None, None, False
+    if confirm_k:
+        try:
+            with _reporter(f"confirm: {confirm_k} plans + today x {confirm_replications} replications",
+                           (confirm_k + 1) * confirm_replications) as bar:
+                result = confirm(config, base, trials, confirm_k, confirm_replications, _workers(jobs), bar)
+        except Interrupted as stop:
+            result, stopped = stop.done, True
+    if result is not None and result.winner is not None:
+        winner = opt.plan_scenario(config, base, result.winner.levers)
+        winner = winner.model_copy(update={"run": winner.run.model_copy(
+            update={"seed": result.seed, "replications": result.replications})})
+        best = best_text(resolved_yaml(winner), result.winner.levers, info["command"], result.winner.label,
+                         result.seed, result.replications)
+    finished = sum(1 for t in trials if opt.counted(t))
+    why = "--confirm 0" if not confirm_k else "the study stopped early (--timeout or an exhausted grid)" \
+        if finished < n_trials else "run the same command again to finish"
+    text = verdict(config, result, trials, n_trials, why)
+    write_optimize_folder(folder, config, study, trials, result, {**info, "interrupted": stopped}, text, best)
+    if as_json:
+        click.echo((folder / "study.json").read_text(encoding="utf-8").rstrip())
+    else:
+        if result is not None:
+            click.echo(format_trials_table(config, result) + "\n")
+        click.echo(text)
+        click.echo(f"\nResults written to {folder}/")
+    if stopped:
+        _interrupted("confirmation stopped early", folder)

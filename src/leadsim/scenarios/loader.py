@@ -61,7 +61,8 @@ def parse_yaml_value(text: str) -> Any:
 
 def bundled_scenarios() -> list[str]:
     """Names of the scenarios shipped with leadsim (``baseline``, ``erlang_c``, ...)."""
-    return sorted(p.stem for p in LIBRARY.glob("*.yaml"))
+    # space_*.yaml are search spaces for `leadsim optimize`, not scenarios.
+    return sorted(p.stem for p in LIBRARY.glob("*.yaml") if not p.stem.startswith("space_"))
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
