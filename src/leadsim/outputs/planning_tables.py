@@ -102,17 +102,40 @@ def narrowing_sentence(name: str, metrics: dict[str, "Difference"], base: str) -
     return f"  {name}: " + "; ".join(parts) + "."
 
 
+def replications_per_point(rows: Sequence[dict[str, Any]], requested: int) -> str:
+    """``4 replications per point``, or, when some points have fewer (an interrupted
+    sweep), ``2-3 of 4 replications per point (interrupted: 5 partial points marked *)``."""
+    done = [int(r["replications"]) for r in rows]
+    if not done or min(done) >= requested:
+        return f"{requested} replications per point"
+    low, high = min(done), max(done)
+    got = str(low) if low == high else f"{low}-{high}"
+    partial = sum(d < requested for d in done)
+    return (f"{got} of {requested} replications per point "
+            f"(interrupted: {partial} partial point{'s' if partial != 1 else ''} marked *)")
+
+
+def sweep_title(scenario: str, rows: Sequence[dict[str, Any]], requested: int, seed: int) -> str:
+    """The sweep plot's title: the scenario and the replications each point really has."""
+    return f"{scenario}: {replications_per_point(rows, requested)}, seed {seed}"
+
+
 def format_sweep(rows: Sequence[dict[str, Any]], params: Sequence[str], metrics: Sequence[str],
                  replications: int, seed: int) -> str:
-    """The sweep table: one line per grid point, each metric as mean ± interval half-width."""
+    """The sweep table: one line per grid point, each metric as mean ± interval half-width.
+
+    ``replications`` is what was asked for per point; a point with fewer (an
+    interrupted sweep) shows its own count marked with ``*``.
+    """
     width = {p: max(len(p.split(".")[-1]), 6) + 2 for p in params}
     cols = {m: max(len(m) + 2, 18) for m in metrics}
     header = "".join(f"{p.split('.')[-1]:>{width[p]}}" for p in params) + \
         f"{'reps':>6}" + "".join(f"{m:>{cols[m]}}" for m in metrics)
-    lines = [f"sweep over {', '.join(params)}: {replications} replications per point, seed {seed}, "
+    lines = [f"sweep over {', '.join(params)}: {replications_per_point(rows, replications)}, seed {seed}, "
              "same seeds at every point; mean ± 95% half-width", header]
     for row in rows:
-        cells = "".join(f"{str(row[p]):>{width[p]}}" for p in params) + f"{row['replications']:>6}"
+        reps = f"{row['replications']}{'*' if int(row['replications']) < replications else ''}"
+        cells = "".join(f"{str(row[p]):>{width[p]}}" for p in params) + f"{reps:>6}"
         for m in metrics:
             unit, mean = _unit(m), row.get(m)
             low, high = row.get(f"{m}_ci_low"), row.get(f"{m}_ci_high")

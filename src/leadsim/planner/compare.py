@@ -269,8 +269,9 @@ def run_compare(
     Raises:
         ValueError: with fewer than two scenarios.
         Interrupted: on Ctrl-C; ``done`` is the partial :class:`Comparison`
-            (``interrupted=True``) or None if no pair finished, and ``total``
-            the replications asked for.
+            (``interrupted=True``) or None if no pair finished, ``total`` the
+            replications asked for per scenario (``max_replications`` with
+            ``precision``), and ``grid`` every scenario's finished summaries.
     """
     if len(scenarios) < 2:
         raise ValueError("compare needs a base and at least one what-if")
@@ -290,7 +291,8 @@ def run_compare(
         if finished:
             c = compare_grid(names, partial, seed)
             result = Comparison(c.base, c.replications, c.seed, c.variants, interrupted=True)
-        raise Interrupted(result, stop.total) from None
+        requested = replications if precision is None else max_replications
+        raise Interrupted(result, requested, grid=partial) from None
     comparison = compare_grid(names, grid, seed)
     return Comparison(comparison.base, comparison.replications, comparison.seed,
                       comparison.variants, precision=outcome), grid

@@ -6,10 +6,13 @@ process (``jobs=1``) or in a pool of worker processes, and always returns the
 results in task order, so nothing downstream can depend on which worker
 finished first: results are bit-identical for any ``jobs``.
 
-Ctrl-C: workers ignore SIGINT (only the main process reacts to it). When the
-user presses Ctrl-C, queued tasks are cancelled, running workers are stopped,
-and :class:`Interrupted` is raised carrying every task that had already
-finished; callers turn those into partial results instead of losing them.
+Ctrl-C and SIGTERM: workers ignore SIGINT (only the main process reacts to
+it; the command line turns SIGTERM and SIGHUP into the same KeyboardInterrupt,
+see :mod:`leadsim.interrupts`). When it comes, queued tasks are cancelled,
+running workers are stopped, and :class:`Interrupted` is raised carrying every
+task that had already finished; callers turn those into partial results
+instead of losing them. Workers die with the main process however it ends,
+even on ``kill -9`` (:func:`leadsim.interrupts.die_with_parent`): no orphans.
 
 Progress: long jobs report through a :data:`Reporter`, a callable that opens a
 progress display for ``total`` units under a label and yields a function taking
@@ -20,9 +23,12 @@ on stderr; library users and tests get :func:`null_reporter`.
 from __future__ import annotations
 
 import contextlib
-import signal
+import os
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, ContextManager, Iterator, Sequence, TypeVar
+
+from leadsim.interrupts import die_with_parent, received, worker_signals
 
 T = TypeVar("T")
 
@@ -54,12 +60,15 @@ class Interrupted(KeyboardInterrupt):
     Attributes:
         done: the finished part of the job.
         total: how many units the job had in all.
+        grid: the raw per-scenario replication summaries behind ``done``, when
+            the raiser has them (compare: to write each scenario's metrics).
     """
 
-    def __init__(self, done: Any, total: int) -> None:
+    def __init__(self, done: Any, total: int, grid: Any = None) -> None:
         super().__init__(f"interrupted after {_size(done)} of {total}")
         self.done = done
         self.total = total
+        self.grid = grid
 
 
 def _size(done: Any) -> int:
@@ -69,9 +78,14 @@ def _size(done: Any) -> int:
         return 0
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the main process's business, not a worker's."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _init_worker(parent: int) -> None:
+    """Worker initializer: signals are the main process's business; die with it."""
+    worker_signals()
+    die_with_parent(parent)
+
+
+#: Seconds to wait for a terminated worker before killing it outright.
+_TERMINATE_GRACE = 5.0
 
 
 def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
@@ -84,6 +98,13 @@ def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.terminate()
+    for process in processes:
+        # Reap them (no zombie, no orphan); one that ignores SIGTERM gets SIGKILL.
+        with contextlib.suppress(Exception):
+            process.join(_TERMINATE_GRACE)
+            if process.is_alive():
+                process.kill()
+                process.join(_TERMINATE_GRACE)
 
 
 def run_tasks(
@@ -134,7 +155,7 @@ def _run_serial(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]],
 def _run_parallel(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], workers: int,
                   progress: ProgressFn | None) -> list[T]:
     done: dict[int, T] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),))
     try:
         futures: dict[Future[T], int] = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
         # Slot results by task index, so the order of completion never leaks out.
@@ -145,6 +166,13 @@ def _run_parallel(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], worker
     except KeyboardInterrupt:
         _stop(pool, kill=True)
         raise Interrupted(done, len(tasks)) from None
+    except BrokenProcessPool:
+        _stop(pool, kill=True)
+        if received() is not None:
+            # A signal to the whole process group (systemd, timeout) killed the
+            # workers too: that is an interruption, not a crash.
+            raise Interrupted(done, len(tasks)) from None
+        raise
     except BaseException:
         _stop(pool, kill=False)
         raise
