@@ -23,8 +23,9 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -284,7 +285,12 @@ def run(
     from leadsim.outputs.runfolder import write_run_folder
     from leadsim.outputs.table import format_summary
     from leadsim.planner.parallel import Interrupted
-    from leadsim.planner.precision import check_maximum, metric_half_width, parse_precision, run_until_precise
+    from leadsim.planner.precision import (
+        check_maximum,
+        metric_half_width,
+        parse_precision,
+        run_until_precise,
+    )
     from leadsim.planner.replicate import aggregate_summaries, run_grid
     from leadsim.scenarios.loader import resolved_yaml
 
@@ -353,7 +359,11 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
     """
     from pathlib import Path
 
-    from leadsim.outputs.planning_files import compare_doc, interrupted_doc, write_compare
+    from leadsim.outputs.planning_files import (
+        compare_doc,
+        interrupted_doc,
+        write_compare,
+    )
     from leadsim.outputs.planning_tables import format_compare
     from leadsim.planner.compare import run_compare, unique_names
     from leadsim.planner.parallel import Interrupted
@@ -422,7 +432,11 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     with intervals) and sweep.png (a line plot with interval bands for one
     parameter, heat maps for two) to the run folder.
     """
-    from leadsim.outputs.planning_files import mark_partial_points, sweep_doc, write_sweep
+    from leadsim.outputs.planning_files import (
+        mark_partial_points,
+        sweep_doc,
+        write_sweep,
+    )
     from leadsim.outputs.planning_tables import format_sweep, sweep_title
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.sweep import check_params, load_points, parse_param, run_sweep
@@ -475,7 +489,13 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     from leadsim.outputs.planning_files import staffing_doc, write_staffing
     from leadsim.outputs.planning_tables import format_staffing
     from leadsim.planner.parallel import Interrupted
-    from leadsim.planner.staffing import add_erlang, find_headcount, headcount_loader, parse_target, team_index
+    from leadsim.planner.staffing import (
+        add_erlang,
+        find_headcount,
+        headcount_loader,
+        parse_target,
+        team_index,
+    )
 
     goal = parse_target(target)
     if low > high:

@@ -26,8 +26,8 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Callable, Iterator
 
 #: The signals a command handles like Ctrl-C (SIGHUP where the platform has it).
 HANDLED: tuple[signal.Signals, ...] = tuple(

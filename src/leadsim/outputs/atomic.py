@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 #: Temporary files end with this; ``clean_temporaries`` removes them.
 TMP_SUFFIX = ".tmp"

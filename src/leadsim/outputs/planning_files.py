@@ -20,8 +20,9 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from leadsim.outputs.atomic import atomic_open
 from leadsim.outputs.runfolder import jsonable, write_json
@@ -53,7 +54,7 @@ def write_csv(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     return path
 
 
-def compare_rows(comparison: "Comparison") -> list[dict[str, Any]]:
+def compare_rows(comparison: Comparison) -> list[dict[str, Any]]:
     """One row per (what-if, metric), with paired and unpaired intervals.
 
     ``partial`` is true in every row of an interrupted comparison.
@@ -71,7 +72,7 @@ def compare_rows(comparison: "Comparison") -> list[dict[str, Any]]:
     return rows
 
 
-def compare_doc(comparison: "Comparison", requested: int | None = None) -> dict[str, Any]:
+def compare_doc(comparison: Comparison, requested: int | None = None) -> dict[str, Any]:
     """The compare document (``--json`` and compare.json).
 
     Args:
@@ -96,7 +97,7 @@ def metrics_file_name(name: str) -> str:
     return f"{_UNSAFE.sub('_', name)}.json"
 
 
-def write_compare(folder: Path, comparison: "Comparison | None", docs: dict[str, dict[str, Any]],
+def write_compare(folder: Path, comparison: Comparison | None, docs: dict[str, dict[str, Any]],
                   requested: int | None = None, empty: dict[str, Any] | None = None) -> list[Path]:
     """Write metrics/<name>.json, compare.csv, then compare.json (the manifest) into ``folder``.
 
@@ -160,7 +161,7 @@ def write_sweep(folder: Path, rows: Sequence[dict[str, Any]], params: Sequence[s
     return written
 
 
-def staffing_doc(answer: "StaffingAnswer", scenario: str) -> dict[str, Any]:
+def staffing_doc(answer: StaffingAnswer, scenario: str) -> dict[str, Any]:
     """The staffing answer as a JSON document."""
     erlang = answer.erlang
     return jsonable({
@@ -186,7 +187,7 @@ def staffing_doc(answer: "StaffingAnswer", scenario: str) -> dict[str, Any]:
     })
 
 
-def write_staffing(folder: Path, answer: "StaffingAnswer", scenario: str) -> list[Path]:
+def write_staffing(folder: Path, answer: StaffingAnswer, scenario: str) -> list[Path]:
     """Write staff.csv, then staff.json (the manifest), into ``folder``."""
     doc = staffing_doc(answer, scenario)
     rows = [{k: v for k, v in c.items() if k != "floor"} | c["floor"] for c in doc["evaluated"]]

@@ -28,18 +28,38 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Self
 
 import numpy as np
 
 from leadsim.outputs.atomic import atomic_path, clean_temporaries, write_text_atomic
-from leadsim.outputs.runlock import LOCK_NAME, RunFolderBusy, RunFolderError, RunLock, acquire_run_lock
+from leadsim.outputs.runlock import (
+    LOCK_NAME,
+    RunFolderBusy,
+    RunFolderError,
+    RunLock,
+    acquire_run_lock,
+)
 
-__all__ = ["RunFolder", "RunFolderBusy", "RunFolderError", "OUTPUT_NAMES", "MANIFESTS", "check_out_path",
-           "claim_run_dir", "default_folder_name", "make_run_dir", "prepare_run_dir", "register_outputs",
-           "staged_outputs", "write_json", "write_run_folder"]
+__all__ = [
+    "MANIFESTS",
+    "OUTPUT_NAMES",
+    "RunFolder",
+    "RunFolderBusy",
+    "RunFolderError",
+    "check_out_path",
+    "claim_run_dir",
+    "default_folder_name",
+    "make_run_dir",
+    "prepare_run_dir",
+    "register_outputs",
+    "staged_outputs",
+    "write_json",
+    "write_run_folder",
+]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -321,7 +341,7 @@ class RunFolder:
         self.lock.release()
         _remove_created(self.created)  # rmdir: only folders left empty go
 
-    def __enter__(self) -> "RunFolder":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -19,9 +19,10 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Self
 
 #: The lock file's name inside a run folder.
 LOCK_NAME = ".leadsim.lock"
@@ -175,7 +176,7 @@ class RunLock:
             with contextlib.suppress(OSError):
                 self.path.unlink()
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

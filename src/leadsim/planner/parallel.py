@@ -88,8 +88,10 @@ def _init_worker(parent: int) -> None:
 _TERMINATE_GRACE = 5.0
 
 
-def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
+def _stop(pool: ProcessPoolExecutor | None, kill: bool) -> None:
     """Cancel queued tasks; with ``kill``, also stop the running workers at once."""
+    if pool is None:
+        return
     # The executor has no public way to stop a running task; its worker processes
     # are ours, so terminate them rather than wait for long runs to finish. Take
     # them before shutdown(), which forgets them.
@@ -155,8 +157,10 @@ def _run_serial(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]],
 def _run_parallel(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], workers: int,
                   progress: ProgressFn | None) -> list[T]:
     done: dict[int, T] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),))
+    pool: ProcessPoolExecutor | None = None
     try:
+        # Created inside the try: a signal while the workers start still stops them.
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),))
         futures: dict[Future[T], int] = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
         # Slot results by task index, so the order of completion never leaks out.
         for count, future in enumerate(as_completed(futures), start=1):
@@ -176,5 +180,6 @@ def _run_parallel(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], worker
     except BaseException:
         _stop(pool, kill=False)
         raise
+    assert pool is not None
     pool.shutdown(wait=True)
     return [done[i] for i in range(len(tasks))]
