@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 import leadsim
 from leadsim.cli import main
-from leadsim.outputs import runfolder
+from leadsim.outputs import outdir
 from leadsim.outputs.runfolder import (
     RunFolderError,
     check_out_path,
@@ -128,7 +128,7 @@ def test_an_unwritable_folder_is_refused_and_created_folders_removed(tmp_path: P
             raise OSError(errno.EROFS, "Read-only file system")
         return real_open(path, flags, *args)
 
-    monkeypatch.setattr(runfolder.os, "open", read_only)
+    monkeypatch.setattr(outdir.os, "open", read_only)
     with pytest.raises(RunFolderError, match="cannot write into .*Read-only file system"):
         prepare_run_dir(str(tmp_path / "a" / "b"), "x")
     assert list(tmp_path.iterdir()) == []
@@ -142,7 +142,7 @@ def test_an_unwritable_folder_exits_2_from_the_cli(tmp_path: Path, monkeypatch: 
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_open(path, flags, *args)
 
-    monkeypatch.setattr(runfolder.os, "open", full)
+    monkeypatch.setattr(outdir.os, "open", full)
     refused(invoke(*COMMANDS["run"], "--out", str(tmp_path / "r")), "No space left on device")
 
 

@@ -7,7 +7,8 @@ a difference of two shares is shown in percentage points ("pp").
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from leadsim.outputs.table import format_value
 from leadsim.simulator.metrics import METRICS, METRICS_BY_NAME
@@ -35,14 +36,14 @@ def format_diff(value: float | None, unit: str, signed: bool = True) -> str:
     return f"+{text}" if signed and value > 0 else text
 
 
-def _narrowing(d: "Difference") -> str:
+def _narrowing(d: Difference) -> str:
     ratio = d.narrowing
     if ratio is None:
         return "-"
     return "identical" if math.isinf(ratio) else f"{ratio:.1f}x"
 
 
-def _diff_row(metric: str, d: "Difference") -> str:
+def _diff_row(metric: str, d: Difference) -> str:
     unit = _unit(metric)
     interval = "" if d.ci_low is None or d.ci_high is None else \
         f"[{format_diff(d.ci_low, unit)}, {format_diff(d.ci_high, unit)}]"
@@ -52,7 +53,7 @@ def _diff_row(metric: str, d: "Difference") -> str:
             f"{format_diff(d.diff, unit):>{_COL}}  {interval:<28}{sig:<5}{unpaired:>11} {_narrowing(d):>10}")
 
 
-def format_compare(comparison: "Comparison", metrics: Sequence[str] | None = None) -> str:
+def format_compare(comparison: Comparison, metrics: Sequence[str] | None = None) -> str:
     """The compare table: per what-if, per metric, base, value, paired difference and interval.
 
     Args:
@@ -84,7 +85,7 @@ def format_compare(comparison: "Comparison", metrics: Sequence[str] | None = Non
     return "\n".join(lines)
 
 
-def narrowing_sentence(name: str, metrics: dict[str, "Difference"], base: str) -> str:
+def narrowing_sentence(name: str, metrics: dict[str, Difference], base: str) -> str:
     """How much narrower pairing made the intervals, in one sentence."""
     ratios = [d.narrowing for d in metrics.values() if d.narrowing is not None]
     finite = sorted(r for r in ratios if math.isfinite(r))
@@ -135,7 +136,7 @@ def format_sweep(rows: Sequence[dict[str, Any]], params: Sequence[str], metrics:
              "same seeds at every point; mean ± 95% half-width", header]
     for row in rows:
         reps = f"{row['replications']}{'*' if int(row['replications']) < replications else ''}"
-        cells = "".join(f"{str(row[p]):>{width[p]}}" for p in params) + f"{reps:>6}"
+        cells = "".join(f"{row[p]!s:>{width[p]}}" for p in params) + f"{reps:>6}"
         for m in metrics:
             unit, mean = _unit(m), row.get(m)
             low, high = row.get(f"{m}_ci_low"), row.get(f"{m}_ci_high")
@@ -151,7 +152,7 @@ def _reps(n: int) -> str:
     return f"{n} rep" if n == 1 else f"{n} reps"
 
 
-def format_staffing(answer: "StaffingAnswer", scenario_name: str) -> str:
+def format_staffing(answer: StaffingAnswer, scenario_name: str) -> str:
     """The staffing answer: the evaluated headcounts, the answer, Erlang C and why they differ."""
     t = answer.target
     unit = _unit(t.metric)

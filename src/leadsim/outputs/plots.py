@@ -14,8 +14,9 @@ turns that data into a PNG.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from leadsim.outputs.atomic import atomic_path
 from leadsim.simulator.metrics import METRICS_BY_NAME
