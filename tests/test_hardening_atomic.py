@@ -206,3 +206,29 @@ def test_two_parameter_plot_data_marks_partial_cells() -> None:
              "m_ci_high": 1.5} for a in (1, 2) for b in (1, 2)]
     data = sweep_plot_data(mark_partial_points(rows, 3), ["a", "b"], "m")
     assert data["partial"] == [[False, True], [False, False]]
+
+
+def test_an_interrupted_comparison_pairs_replications_by_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Workers finish out of order: the base may have replications 0 and 1 while the what-if
+    # has only 1. The partial comparison must pair 1 with 1, never base 0 with what-if 1.
+    from result_factory import fake_simulate
+
+    from leadsim.planner import compare
+    from leadsim.planner.parallel import Interrupted
+    from leadsim.planner.replicate import summarize_result
+
+    base = [summarize_result(fake_simulate({"leads": 50}, seed=1, replication=r)) for r in (0, 1)]
+    whatif = [summarize_result(fake_simulate({"leads": 80}, seed=1, replication=1))]
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise Interrupted([base, whatif], 6)
+
+    monkeypatch.setattr(compare, "run_grid", interrupted)
+    with pytest.raises(Interrupted) as info:
+        compare.run_compare([{}, {}], ["base", "more"], 3, seed=1)
+    partial = info.value.done
+    assert partial.interrupted and partial.replications == 1 and info.value.total == 3
+    assert info.value.grid == [base, whatif]
+    diff = partial.variants[0].metrics["leads"].diff
+    assert diff == whatif[0].metrics["leads"] - base[1].metrics["leads"] != \
+        whatif[0].metrics["leads"] - base[0].metrics["leads"]

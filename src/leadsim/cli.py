@@ -512,8 +512,8 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
                                 low, high, replications, root, _workers(jobs), _reporter)
     except Interrupted as stop:
         answer, stopped = stop.done, True
-    add_erlang(answer, resolved)
     with writing_results(folder) as stage:
+        add_erlang(answer, resolved)  # inside: a signal now waits until the results are written
         write_staffing(stage, answer, resolved.name)
     if as_json:
         click.echo(json.dumps(staffing_doc(answer, resolved.name), indent=2, allow_nan=False))

@@ -286,10 +286,13 @@ def run_compare(
                 max_replications, jobs=jobs, reporter=reporter, label="compare: replications")
     except Interrupted as stop:
         partial = stop.done
-        finished = min(len(g) for g in partial)
+        # Pair by replication: keep the replications finished for EVERY scenario (workers
+        # finish out of order, so one scenario's list need not be a prefix of another's).
+        common = set.intersection(*({s.replication for s in g} for g in partial))
+        paired = [[s for s in g if s.replication in common] for g in partial]
         result = None
-        if finished:
-            c = compare_grid(names, partial, seed)
+        if common:
+            c = compare_grid(names, paired, seed)
             result = Comparison(c.base, c.replications, c.seed, c.variants, interrupted=True)
         requested = replications if precision is None else max_replications
         raise Interrupted(result, requested, grid=partial) from None
