@@ -20,7 +20,6 @@ leadsim imports, so every layer may use it.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -143,6 +142,8 @@ def _set_parent_death_signal(signum: int) -> bool:
     """Linux: ask the kernel to send ``signum`` to this process when its parent dies."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # here, not at the top: only worker processes need it
+
     try:
         # dlopen(NULL): the process's own symbols, libc's prctl among them (find_library
         # would start a subprocess in every worker).

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -39,6 +38,12 @@ class RunFolderBusy(RunFolderError):
     """Another live leadsim process holds the run folder's lock."""
 
 
+def _hostname() -> str:
+    import socket  # lazily: the command line imports this module at start
+
+    return socket.gethostname()
+
+
 def _start_ticks(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
     try:
@@ -55,7 +60,7 @@ def _start_ticks(pid: int) -> int | None:
 
 def _identity(command: str) -> dict[str, Any]:
     pid = os.getpid()
-    return {"pid": pid, "host": socket.gethostname(), "start_ticks": _start_ticks(pid),
+    return {"pid": pid, "host": _hostname(), "start_ticks": _start_ticks(pid),
             "command": command, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
@@ -73,7 +78,7 @@ def _pid_alive(pid: int) -> bool:
 
 def owner_alive(owner: dict[str, Any]) -> bool:
     """Whether the process recorded in a lock still runs (another host's is assumed to)."""
-    if owner.get("host") != socket.gethostname():
+    if owner.get("host") != _hostname():
         return True
     pid = owner.get("pid")
     if not isinstance(pid, int) or pid <= 0:
@@ -141,7 +146,7 @@ def describe_owner(owner: dict[str, Any] | None) -> str:
     if owner is None:
         return "a process that is still creating the lock"
     parts = [f"pid {owner.get('pid')}"]
-    if owner.get("host") and owner.get("host") != socket.gethostname():
+    if owner.get("host") and owner.get("host") != _hostname():
         parts.append(f"on host {owner['host']}")
     if owner.get("since"):
         parts.append(f"since {owner['since']}")
