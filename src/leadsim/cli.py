@@ -23,9 +23,8 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
 
 import click
 
@@ -135,7 +134,6 @@ def jobs_option(func: F) -> F:
         default=None,
         help="Worker processes for replications (default: all cores). Results are identical for any value.",
     )(func)
-
 
 
 # ---------------------------------------------------------------- planning plumbing
@@ -280,17 +278,12 @@ def run(
 
     Writes metrics.json, leads.csv, attempts.csv, backlog.csv (the logs of
     replication 0) and scenario.resolved.yaml to the run folder. Ctrl-C keeps
-    the finished replications (exit status 130).
+    the finished replications (exit status 130; SIGTERM: 143).
     """
     from leadsim.outputs.runfolder import write_run_folder
     from leadsim.outputs.table import format_summary
     from leadsim.planner.parallel import Interrupted
-    from leadsim.planner.precision import (
-        check_maximum,
-        metric_half_width,
-        parse_precision,
-        run_until_precise,
-    )
+    from leadsim.planner.precision import check_maximum, metric_half_width, parse_precision, run_until_precise
     from leadsim.planner.replicate import aggregate_summaries, run_grid
     from leadsim.scenarios.loader import resolved_yaml
 
@@ -359,11 +352,7 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
     """
     from pathlib import Path
 
-    from leadsim.outputs.planning_files import (
-        compare_doc,
-        interrupted_doc,
-        write_compare,
-    )
+    from leadsim.outputs.planning_files import compare_doc, interrupted_doc, write_compare
     from leadsim.outputs.planning_tables import format_compare
     from leadsim.planner.compare import run_compare, unique_names
     from leadsim.planner.parallel import Interrupted
@@ -432,11 +421,7 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     with intervals) and sweep.png (a line plot with interval bands for one
     parameter, heat maps for two) to the run folder.
     """
-    from leadsim.outputs.planning_files import (
-        mark_partial_points,
-        sweep_doc,
-        write_sweep,
-    )
+    from leadsim.outputs.planning_files import mark_partial_points, sweep_doc, write_sweep
     from leadsim.outputs.planning_tables import format_sweep, sweep_title
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.sweep import check_params, load_points, parse_param, run_sweep
