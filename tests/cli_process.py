@@ -1,6 +1,7 @@
 """Run leadsim in a child process and signal it on EVENTS, never after a fixed delay.
 
-A test starts the command line (``python -m leadsim ...``) in its own session,
+A test starts the command line (``python -m leadsim ...``, see
+:func:`leadsim_command`) in its own session,
 waits for a line on its stderr (a progress line such as
 ``erlang_c: replications 3/5000 ...``), sends a signal, and then checks the
 exit status, the run folder and that no worker process survived. Every wait
@@ -30,6 +31,21 @@ LIMIT = 240.0
 SOME_DONE = r" ([1-9]\d*)/(\d+) \("
 
 
+#: ``python -m leadsim``, with SIGINT given back to Python's default handler first: a test
+#: run started as a background job of a non-interactive shell ignores SIGINT, its children
+#: inherit that, and leadsim (like Python itself) leaves an ignored SIGINT ignored.
+LAUNCH = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+          "runpy.run_module('leadsim', run_name='__main__', alter_sys=True)")
+
+#: Put first in a ``python -c`` script that the tests interrupt with SIGINT (see LAUNCH).
+SIGINT_DEFAULT = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
+def leadsim_command(*args: str) -> list[str]:
+    """The command line that runs ``leadsim ARGS`` in a child process (see :data:`LAUNCH`)."""
+    return [sys.executable, "-c", LAUNCH, *args]
+
+
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a child leadsim: this checkout's src/ first on PYTHONPATH."""
     env = dict(os.environ)
@@ -43,8 +59,9 @@ class CliProcess:
     """A running ``python -m leadsim ARGS`` (or ``python -c CODE ARGS``) with its output collected."""
 
     def __init__(self, args: Sequence[str], code: str | None = None, cwd: Path | None = None) -> None:
-        head = [sys.executable, "-c", code] if code is not None else [sys.executable, "-m", "leadsim"]
-        self.proc = subprocess.Popen([*head, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        command = [sys.executable, "-c", SIGINT_DEFAULT + code, *args] if code is not None \
+            else leadsim_command(*args)
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, start_new_session=True, env=child_env(), cwd=cwd)
         self.pid = self.proc.pid
         self._err: list[str] = []

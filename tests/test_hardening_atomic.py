@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_process import child_env
+from cli_process import child_env, leadsim_command
 
 from leadsim.outputs import runfolder
 from leadsim.outputs.atomic import (
@@ -43,8 +43,8 @@ FAST_MMC = ("--days", "0.5", "--set", "run.warmup_days=0.1", "--set", "run.drain
 
 
 def _run(*args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
-    head = [sys.executable, "-c", code] if code else [sys.executable, "-m", "leadsim"]
-    return subprocess.run([*head, *args], capture_output=True, check=False, text=True, env=child_env(), timeout=240)
+    command = [sys.executable, "-c", code, *args] if code else leadsim_command(*args)
+    return subprocess.run(command, capture_output=True, check=False, text=True, env=child_env(), timeout=240)
 
 
 # ---------------------------------------------------------------- single files

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 from cli_process import (
+    SIGINT_DEFAULT,
     SOME_DONE,
     CliProcess,
     child_env,
     kill_leftovers,
+    leadsim_command,
     wait_for_children,
     wait_gone,
 )
@@ -159,7 +161,7 @@ def test_ctrl_c_during_a_sweep_marks_partial_points(tmp_path: Path) -> None:
 
 #: Runs the command line with one function patched to signal its own process when called:
 #: the signal arrives exactly while that phase runs, with no timing involved.
-_SIGNAL_WHILE = """
+_SIGNAL_WHILE = SIGINT_DEFAULT + """
 import os, sys, time
 import leadsim.cli as cli
 import leadsim.interrupts as interrupts
@@ -195,7 +197,7 @@ cli.main(prog_name="leadsim")
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "leadsim", *args], capture_output=True, check=False, text=True,
+    return subprocess.run(leadsim_command(*args), capture_output=True, check=False, text=True,
                           env=child_env(), timeout=240)
 
 
@@ -266,3 +268,26 @@ def test_handlers_are_restored() -> None:
         assert all(signal.getsignal(s) is interrupts._on_signal for s in interrupts.HANDLED
                    if before[s] is not signal.SIG_IGN)
     assert {s: signal.getsignal(s) for s in interrupts.HANDLED} == before
+
+
+def test_polled_section_only_records_until_the_loop_asks() -> None:
+    with interrupts.handling_signals():
+        with interrupts.polled():
+            interrupts._on_signal(signal.SIGTERM, None)  # recorded, not raised: no lock left held
+            interrupts._on_signal(signal.SIGINT, None)
+            with pytest.raises(interrupts.Terminated) as info:
+                interrupts.raise_if_signalled()
+        assert info.value.signum == signal.SIGTERM and interrupts.exit_status() == 143
+    interrupts.raise_if_signalled()  # outside handling_signals nothing is pending any more
+
+
+def test_a_swallowed_signal_is_still_acted_on() -> None:
+    # Python only prints an exception raised in an at-fork hook or gc callback; the
+    # recorded signal still stops the next loop that checks.
+    with interrupts.handling_signals():
+        try:
+            interrupts._on_signal(signal.SIGINT, None)
+        except interrupts.Terminated:
+            pass  # swallowed, as Python would
+        with pytest.raises(interrupts.Terminated):
+            interrupts.raise_if_signalled()

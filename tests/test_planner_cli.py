@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_process import (
+    SIGINT_DEFAULT,
     SOME_DONE,
     CliProcess,
     child_env,
@@ -244,7 +245,7 @@ def test_interrupt_keeps_finished_tasks_serial() -> None:
     assert info.value.done == {0: 0, 1: 1, 2: 4} and info.value.total == 6
 
 
-_PARALLEL_INTERRUPT = """
+_PARALLEL_INTERRUPT = SIGINT_DEFAULT + """
 import json, os, signal, sys, threading
 from leadsim.planner.parallel import Interrupted, run_tasks
 

@@ -12,6 +12,12 @@ leadsim imports, so every layer may use it.
 * :func:`deferred` protects a short critical section (writing the run
   folder): the first signal inside it is remembered and raised when the
   section ends, so the files are written in full; a second signal stops at once.
+* :func:`polled` is for loops that wait on other threads' locks (a process
+  pool): there an exception raised at a random point could leave a lock held
+  and hang the process, so the handler only records the signal and the loop
+  calls :func:`raise_if_signalled` at safe points. Loops also call it where
+  the handler did raise, in case Python swallowed the exception (raised in an
+  at-fork hook or a gc callback, where Python only prints it).
 * :func:`die_with_parent` makes a worker process die when its parent dies,
   even on ``kill -9`` of the parent (Linux: ``PR_SET_PDEATHSIG``; elsewhere a
   watchdog thread that notices the parent is gone).
@@ -33,7 +39,9 @@ HANDLED: tuple[signal.Signals, ...] = tuple(
 )
 
 _received: list[int] = []  # signals received since handling_signals() started, in order
-_deferring: list[bool] = [False]
+#: What the handler does: "raise" (at once), "defer" (the first signal waits for the end
+#: of a deferred() block), "poll" (record only; the code calls raise_if_signalled()).
+_mode: list[str] = ["raise"]
 _notice: list[Callable[[int], None] | None] = [None]
 
 
@@ -75,7 +83,9 @@ def exit_status(default: int = 130) -> int:
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     del frame
     _received.append(signum)
-    if _deferring[0] and len(_received) == 1:
+    if _mode[0] == "poll":
+        return  # the loop acts on it at its next safe point
+    if _mode[0] == "defer" and len(_received) == 1:
         # Inside a critical section: remember it, finish the section, then stop.
         if _notice[0] is not None:
             _notice[0](signum)
@@ -104,6 +114,38 @@ def handling_signals() -> Iterator[None]:
         for s, handler in previous.items():
             with contextlib.suppress(TypeError, ValueError):
                 signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        _received.clear()  # nothing outside the block may act on these any more
+
+
+def raise_if_signalled() -> None:
+    """Raise :class:`Terminated` if a signal was received whose exception got lost.
+
+    The handler raises in whatever Python code runs when the signal arrives;
+    if that is a callback whose exceptions Python only prints (an at-fork
+    hook, a gc callback, ``__del__``), the exception never reaches the loop
+    that should stop. Loops call this between units of work so the signal is
+    acted on anyway.
+    """
+    if _received and _mode[0] != "defer":
+        raise Terminated(_received[0])
+
+
+@contextlib.contextmanager
+def polled() -> Iterator[None]:
+    """Within the block the handler only records signals; call :func:`raise_if_signalled` often.
+
+    For code that waits on locks shared with other threads (``concurrent.futures``):
+    an exception raised inside their ``with lock:`` machinery can leave a lock
+    held and hang the whole process at exit. Has no effect inside :func:`deferred`.
+    """
+    if _mode[0] != "raise":
+        yield
+        return
+    _mode[0] = "poll"
+    try:
+        yield
+    finally:
+        _mode[0] = "raise"
 
 
 @contextlib.contextmanager
@@ -120,15 +162,15 @@ def deferred(notice: Callable[[int], None] | None = None) -> Iterator[None]:
     Raises:
         Terminated: when the block ends, if a signal arrived inside it.
     """
-    if _deferring[0]:
+    if _mode[0] != "raise":
         yield
         return
     before = len(_received)
-    _deferring[0], _notice[0] = True, notice
+    _mode[0], _notice[0] = "defer", notice
     try:
         yield
     finally:
-        _deferring[0], _notice[0] = False, None
+        _mode[0], _notice[0] = "raise", None
     if len(_received) > before:
         raise Terminated(_received[before])
 

@@ -24,11 +24,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+import queue
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, ContextManager, Iterator, Sequence, TypeVar
 
-from leadsim.interrupts import die_with_parent, received, worker_signals
+from leadsim.interrupts import (
+    die_with_parent,
+    polled,
+    raise_if_signalled,
+    received,
+    worker_signals,
+)
 
 T = TypeVar("T")
 
@@ -83,6 +90,9 @@ def _init_worker(parent: int) -> None:
     worker_signals()
     die_with_parent(parent)
 
+
+#: How often the main process looks for a signal while it waits for workers.
+_POLL_SECONDS = 0.25
 
 #: Seconds to wait for a terminated worker before killing it outright.
 _TERMINATE_GRACE = 5.0
@@ -149,6 +159,7 @@ def _run_serial(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]],
             results.append(fn(*args))
             if progress is not None:
                 progress(len(results))
+            raise_if_signalled()
     except KeyboardInterrupt:
         raise Interrupted(dict(enumerate(results)), len(tasks)) from None
     return results
@@ -159,14 +170,26 @@ def _run_parallel(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], worker
     done: dict[int, T] = {}
     pool: ProcessPoolExecutor | None = None
     try:
-        # Created inside the try: a signal while the workers start still stops them.
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),))
-        futures: dict[Future[T], int] = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
-        # Slot results by task index, so the order of completion never leaks out.
-        for count, future in enumerate(as_completed(futures), start=1):
-            done[futures[future]] = future.result()
-            if progress is not None:
-                progress(count)
+        # The handler only records signals here (raising inside concurrent.futures' lock
+        # handling could hang the process); the loop acts on them at its safe points.
+        with polled():
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),))
+            futures: dict[Future[T], int] = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
+            finished: queue.SimpleQueue[Future[T]] = queue.SimpleQueue()
+            for future in futures:
+                future.add_done_callback(finished.put)
+            count = 0
+            while count < len(futures):
+                raise_if_signalled()
+                try:
+                    future = finished.get(timeout=_POLL_SECONDS)
+                except queue.Empty:
+                    continue
+                # Slot results by task index, so the order of completion never leaks out.
+                done[futures[future]] = future.result()
+                count += 1
+                if progress is not None:
+                    progress(count)
     except KeyboardInterrupt:
         _stop(pool, kill=True)
         raise Interrupted(done, len(tasks)) from None
