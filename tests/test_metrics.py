@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -216,12 +215,11 @@ def test_docs_units_match_code():
         assert units[name] == unit, name
 
 
-def test_a_million_leads_is_fast():
+def test_a_million_leads():
+    # Correctness at scale only: how fast it is belongs in benchmarks/ (bench_retrial.py
+    # times compute_all), never in a timed test on a shared, loaded machine.
     result = random_result(1_000_000)
-    started = time.perf_counter()
     everything = compute_all(result)
-    conversions_by_attempt(result)
-    # About 0.2 s on a laptop; the bound only catches a non-vectorised rewrite.
-    assert time.perf_counter() - started < 10.0
+    assert conversions_by_attempt(result)
     assert everything["metrics"]["leads"] > 0
     assert np.isfinite(everything["metrics"]["rep_occupancy"])

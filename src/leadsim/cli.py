@@ -1,9 +1,20 @@
 """The ``leadsim`` command line: thin click commands over the library.
 
 Errors are handled in one place, :class:`LeadsimGroup`: any
-:class:`~leadsim.scenarios.errors.ScenarioError` raised by any command is
-printed as ``Error: ...`` on stderr with exit status 2 and no traceback (click's
-own usage errors already exit with 2). Commands just let it propagate.
+:class:`~leadsim.scenarios.errors.ScenarioError` (or planner SpecError, or
+RunFolderError) raised by any command is printed as ``Error: ...`` on stderr
+with exit status 2 and no traceback (click's own usage errors already exit
+with 2). Commands just let it propagate.
+
+Signals are handled in one place too: while a command runs, Ctrl-C, SIGTERM
+and SIGHUP raise a KeyboardInterrupt (:mod:`leadsim.interrupts`); commands
+keep finished work, and any interruption they do not handle (while loading,
+while writing) exits with 128 + the signal's number (130, 143, 129), never
+click's "Aborted!".
+
+A command that writes a run folder claims it with :func:`claim_folder` BEFORE
+simulating (checked, created, locked) and writes it inside
+:func:`writing_results` (staged, published in one go, signals deferred).
 """
 
 from __future__ import annotations
@@ -13,11 +24,13 @@ import json
 import math
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
 
 import click
 
-from leadsim import __version__
+from leadsim import __version__, interrupts
+from leadsim.outputs.runlock import RunFolderError
 from leadsim.planner.specs import SpecError
 from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.loader import load_scenario, scenario_json_schema
@@ -39,13 +52,20 @@ class BadInput(click.ClickException):
 
 
 class LeadsimGroup(click.Group):
-    """The command group; turns ScenarioError or SpecError from any command into exit status 2."""
+    """The command group: bad input exits 2; a signal exits 128 + its number (see the module docstring)."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (ScenarioError, SpecError) as exc:
-            raise BadInput(str(exc)) from None
+        with interrupts.handling_signals():
+            try:
+                return super().invoke(ctx)
+            except (ScenarioError, SpecError, RunFolderError) as exc:
+                raise BadInput(str(exc)) from None
+            except KeyboardInterrupt:
+                # Outside the replication loop (loading, writing): nothing more to keep.
+                signum = interrupts.received()
+                how = "" if signum is None else f" by {interrupts.signal_name(signum)}"
+                click.echo(f"\nInterrupted{how}.", err=True)
+                raise click.exceptions.Exit(interrupts.exit_status()) from None
 
 
 # ---------------------------------------------------------------- shared options
@@ -123,7 +143,7 @@ def _count(n: int, word: str) -> str:
 # ---------------------------------------------------------------- commands
 
 
-@click.group(cls=LeadsimGroup)
+@click.group(cls=LeadsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="leadsim")
 def main() -> None:
     """leadsim: simulate and plan sales lead response.
@@ -165,11 +185,6 @@ def jobs_option(func: F) -> F:
     )(func)
 
 
-def _progress(total: int, label: str) -> Any:
-    """A progress bar with ETA on stderr (stdout stays clean for --json)."""
-    return click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True, show_pos=True)
-
-
 # ---------------------------------------------------------------- planning plumbing
 
 #: Replications per scenario for compare, sweep and staff unless -r says otherwise.
@@ -182,14 +197,11 @@ SWEEP_METRICS = ("share_first_attempt_within_5_min", "speed_to_first_attempt_p50
 
 @contextlib.contextmanager
 def _reporter(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """The planners' Reporter: a click progress bar on stderr, fed "done so far" counts."""
-    with _progress(total, label) as bar:
-        last = [0]
+    """The planners' Reporter on stderr (stdout stays clean for --json): a bar on a
+    terminal, plain "label done/total (pct), ETA" lines otherwise."""
+    from leadsim.outputs.progress import stderr_reporter
 
-        def advance(done: int) -> None:
-            bar.update(done - last[0])
-            last[0] = done
-
+    with stderr_reporter(label, total, stream=sys.stderr) as advance:
         yield advance
 
 
@@ -197,11 +209,55 @@ def _workers(jobs: int | None) -> int:
     return jobs or os.cpu_count() or 1
 
 
+def claim_folder(out: str | None, name: str) -> Path:
+    """Check, create and lock the run folder BEFORE simulating; exit 2 if it cannot be used.
+
+    Every command that writes a run folder calls this first. The lock is
+    released (and a folder this call created but nothing was written into is
+    removed) when the command ends, however it ends.
+
+    Args:
+        out: ``--out`` (None: ``runs/<timestamp>-<name>/``).
+        name: names the default folder (e.g. the scenario's name).
+
+    Returns:
+        The folder, to pass to :func:`writing_results`.
+    """
+    from leadsim.outputs.runfolder import claim_run_dir
+
+    claimed = claim_run_dir(out, name)
+    click.get_current_context().call_on_close(claimed.release)
+    return claimed.path
+
+
+def _finishing_notice(signum: int) -> None:
+    click.echo(f"\n{interrupts.signal_name(signum)}: finishing writing the results "
+               "(send it again to stop at once)", err=True)
+
+
+@contextlib.contextmanager
+def writing_results(folder: Path) -> Iterator[Path]:
+    """Write a command's files: yields a staging folder, published into ``folder`` at the end.
+
+    A signal during the writing is honoured once the files are written (a
+    second one stops at once, leaving the previous results in place); a
+    failure to write is reported as ``Error:`` with exit status 2.
+    """
+    from leadsim.outputs.runfolder import staged_outputs
+
+    with interrupts.deferred(_finishing_notice):
+        try:
+            with staged_outputs(folder) as stage:
+                yield stage
+        except OSError as exc:
+            raise RunFolderError(f"cannot write the results into {folder}/: {exc.strerror or exc}") from None
+
+
 def _interrupted(what: str, folder: Any | None) -> NoReturn:
-    """Report an interrupted job on stderr and exit with 130 (the shell's code for Ctrl-C)."""
+    """Report an interrupted job on stderr and exit with 128 + the signal (130 for Ctrl-C, 143 SIGTERM)."""
     where = f"; partial results written to {folder}/" if folder is not None else "; nothing written"
     click.echo(f"\nInterrupted: {what}{where}", err=True)
-    raise click.exceptions.Exit(130)
+    raise click.exceptions.Exit(interrupts.exit_status())
 
 
 def precision_options(func: F) -> F:
@@ -274,9 +330,9 @@ def run(
 
     Writes metrics.json, leads.csv, attempts.csv, backlog.csv (the logs of
     replication 0) and scenario.resolved.yaml to the run folder. Ctrl-C keeps
-    the finished replications (exit status 130).
+    the finished replications (exit status 130; SIGTERM: 143).
     """
-    from leadsim.outputs.runfolder import make_run_dir, write_json, write_run_folder
+    from leadsim.outputs.runfolder import write_run_folder
     from leadsim.outputs.table import format_summary
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.precision import check_maximum, metric_half_width, parse_precision, run_until_precise
@@ -290,6 +346,7 @@ def run(
     warnings = check_work([resolved], reps if target is None else max(reps, max_replications), force, "run")
     label = f"{resolved.name}: replications"
     outcome, stopped = None, None
+    folder = claim_folder(out, resolved.name)
     try:
         if target is None:
             with _reporter(label, reps) as bar:
@@ -311,13 +368,9 @@ def run(
         doc.update(interrupted=True, replications_requested=stopped.total)
     if warnings:
         doc["warnings"] = warnings
-    folder = make_run_dir(out, resolved.name)
-    first = runs[0].result
-    if first is not None:
-        write_run_folder(folder, resolved, doc, first, resolved_yaml(resolved))
-    else:  # replication 0 did not finish: no logs to write
-        write_json(doc, folder / "metrics.json")
-        (folder / "scenario.resolved.yaml").write_text(resolved_yaml(resolved), encoding="utf-8")
+    with writing_results(folder) as stage:
+        # Without replication 0 (interrupted before it finished) there are no logs to write.
+        write_run_folder(stage, resolved, doc, runs[0].result, resolved_yaml(resolved))
     if as_json:
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
@@ -356,9 +409,8 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
     """
     from pathlib import Path
 
-    from leadsim.outputs.planning_files import write_compare
+    from leadsim.outputs.planning_files import compare_doc, interrupted_doc, write_compare
     from leadsim.outputs.planning_tables import format_compare
-    from leadsim.outputs.runfolder import make_run_dir
     from leadsim.planner.compare import plan_variations, run_compare, unique_names
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.precision import check_maximum, parse_precision
@@ -383,19 +435,28 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
     root = scenarios[0].run.seed if seed is None else seed
     check_work(scenarios, replications if target is None else max(replications, max_replications), force,
                "compare")
+    folder = claim_folder(out, f"compare-{names[0]}")
     try:
         comparison, grid = run_compare(scenarios, names, replications, root, _workers(jobs), _reporter,
                                        target, max_replications)
     except Interrupted as stop:
-        partial = stop.done
+        partial, requested = stop.done, stop.total
+        docs = {n: interrupted_doc(aggregate_summaries(g, n, root), requested)
+                for n, g in zip(names, stop.grid or []) if g}
+        if partial is None and not docs:
+            _interrupted("no replication had finished", None)
+        empty = {"base": names[0], "replications": 0, "seed": root, "variants": [], "interrupted": True,
+                 "replications_requested": requested}
+        with writing_results(folder) as stage:
+            write_compare(stage, partial, docs, requested, empty)
         if partial is None:
-            _interrupted("no complete pair of replications", None)
-        folder = make_run_dir(out, f"compare-{names[0]}")
-        write_compare(folder, partial, {})
-        click.echo(json.dumps(partial.as_json(), indent=2) if as_json else format_compare(partial, shown))
+            _interrupted("no complete pair of replications (each scenario's finished ones are in metrics/)",
+                         folder)
+        click.echo(json.dumps(compare_doc(partial, requested), indent=2) if as_json
+                   else format_compare(partial, shown))
         _interrupted(f"{partial.replications} complete pairs of replications", folder)
-    folder = make_run_dir(out, f"compare-{names[0]}")
-    write_compare(folder, comparison, {n: aggregate_summaries(g, n, root) for n, g in zip(names, grid)})
+    with writing_results(folder) as stage:
+        write_compare(stage, comparison, {n: aggregate_summaries(g, n, root) for n, g in zip(names, grid)})
     if as_json:
         click.echo(json.dumps(comparison.as_json(), indent=2, allow_nan=False))
     else:
@@ -425,9 +486,8 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     with intervals) and sweep.png (a line plot with interval bands for one
     parameter, heat maps for two) to the run folder.
     """
-    from leadsim.outputs.planning_files import write_sweep
-    from leadsim.outputs.planning_tables import format_sweep
-    from leadsim.outputs.runfolder import make_run_dir
+    from leadsim.outputs.planning_files import mark_partial_points, sweep_doc, write_sweep
+    from leadsim.outputs.planning_tables import format_sweep, sweep_title
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.sweep import check_params, load_points, parse_param, run_sweep
 
@@ -437,17 +497,17 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     points = load_points(scenario, _planning_overrides(overrides, days), parsed)
     root = points[0].run.seed if seed is None else seed
     check_work(points, replications, force, "sweep")
+    folder = claim_folder(out, f"sweep-{points[0].name}")
     stopped = False
     try:
         result = run_sweep(points, parsed, replications, root, _workers(jobs), _reporter)
     except Interrupted as stop:
         result, stopped = stop.done, True
-    rows, paths = result.rows(), [p.path for p in parsed]
-    folder = make_run_dir(out, f"sweep-{points[0].name}")
-    write_sweep(folder, rows, paths, shown, f"{points[0].name}: {replications} replications per point, seed {root}")
+    rows, paths = mark_partial_points(result.rows(), replications), [p.path for p in parsed]
+    doc = sweep_doc(points[0].name, paths, replications, root, rows, interrupted=stopped)
+    with writing_results(folder) as stage:
+        write_sweep(stage, rows, paths, shown, sweep_title(points[0].name, rows, replications, root), doc)
     if as_json:
-        doc = {"scenario": points[0].name, "params": paths, "replications": replications, "seed": root,
-               "points": rows}
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
         click.echo(format_sweep(rows, paths, shown, replications, root))
@@ -481,7 +541,6 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     """
     from leadsim.outputs.planning_files import staffing_doc, write_staffing
     from leadsim.outputs.planning_tables import format_staffing
-    from leadsim.outputs.runfolder import make_run_dir
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.staffing import (
         add_erlang,
@@ -502,15 +561,16 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     root = resolved.run.seed if seed is None else seed
     check_work([headcount_loader(scenario, common, index)(high)], replications, force, "staff",
                search_evaluations(low, high))
+    folder = claim_folder(out, f"staff-{resolved.name}")
     stopped = False
     try:
         answer = find_headcount(headcount_loader(scenario, common, index), goal, chosen.name, chosen.headcount,
                                 low, high, replications, root, _workers(jobs), _reporter)
     except Interrupted as stop:
         answer, stopped = stop.done, True
-    add_erlang(answer, resolved)
-    folder = make_run_dir(out, f"staff-{resolved.name}")
-    write_staffing(folder, answer, resolved.name)
+    with writing_results(folder) as stage:
+        add_erlang(answer, resolved)  # inside: a signal now waits until the results are written
+        write_staffing(stage, answer, resolved.name)
     if as_json:
         click.echo(json.dumps(staffing_doc(answer, resolved.name), indent=2, allow_nan=False))
     else:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from leadsim.outputs.atomic import atomic_path
 from leadsim.simulator.results import (
     CHANNELS,
     LEAD_STATUSES,
@@ -230,5 +231,6 @@ def write_attempts_csv(result: RunResult, path: str | Path, calendar_start: dt.d
 def _write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a log table as CSV (missing values as empty fields) and return the path."""
     path = Path(path)
-    frame.to_csv(path, index=False, na_rep="")
+    with atomic_path(path) as tmp:  # never a truncated CSV under the real name
+        frame.to_csv(tmp, index=False, na_rep="")
     return path

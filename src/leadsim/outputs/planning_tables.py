@@ -7,7 +7,8 @@ a difference of two shares is shown in percentage points ("pp").
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from leadsim.outputs.table import format_value
 from leadsim.simulator.metrics import METRICS, METRICS_BY_NAME
@@ -35,14 +36,14 @@ def format_diff(value: float | None, unit: str, signed: bool = True) -> str:
     return f"+{text}" if signed and value > 0 else text
 
 
-def _narrowing(d: "Difference") -> str:
+def _narrowing(d: Difference) -> str:
     ratio = d.narrowing
     if ratio is None:
         return "-"
     return "identical" if math.isinf(ratio) else f"{ratio:.1f}x"
 
 
-def _diff_row(metric: str, d: "Difference") -> str:
+def _diff_row(metric: str, d: Difference) -> str:
     unit = _unit(metric)
     interval = "" if d.ci_low is None or d.ci_high is None else \
         f"[{format_diff(d.ci_low, unit)}, {format_diff(d.ci_high, unit)}]"
@@ -52,7 +53,7 @@ def _diff_row(metric: str, d: "Difference") -> str:
             f"{format_diff(d.diff, unit):>{_COL}}  {interval:<28}{sig:<5}{unpaired:>11} {_narrowing(d):>10}")
 
 
-def format_compare(comparison: "Comparison", metrics: Sequence[str] | None = None) -> str:
+def format_compare(comparison: Comparison, metrics: Sequence[str] | None = None) -> str:
     """The compare table: per what-if, per metric, base, value, paired difference and interval.
 
     Args:
@@ -84,7 +85,7 @@ def format_compare(comparison: "Comparison", metrics: Sequence[str] | None = Non
     return "\n".join(lines)
 
 
-def narrowing_sentence(name: str, metrics: dict[str, "Difference"], base: str) -> str:
+def narrowing_sentence(name: str, metrics: dict[str, Difference], base: str) -> str:
     """How much narrower pairing made the intervals, in one sentence."""
     ratios = [d.narrowing for d in metrics.values() if d.narrowing is not None]
     finite = sorted(r for r in ratios if math.isfinite(r))
@@ -102,17 +103,40 @@ def narrowing_sentence(name: str, metrics: dict[str, "Difference"], base: str) -
     return f"  {name}: " + "; ".join(parts) + "."
 
 
+def replications_per_point(rows: Sequence[dict[str, Any]], requested: int) -> str:
+    """``4 replications per point``, or, when some points have fewer (an interrupted
+    sweep), ``2-3 of 4 replications per point (interrupted: 5 partial points marked *)``."""
+    done = [int(r["replications"]) for r in rows]
+    if not done or min(done) >= requested:
+        return f"{requested} replications per point"
+    low, high = min(done), max(done)
+    got = str(low) if low == high else f"{low}-{high}"
+    partial = sum(d < requested for d in done)
+    return (f"{got} of {requested} replications per point "
+            f"(interrupted: {partial} partial point{'s' if partial != 1 else ''} marked *)")
+
+
+def sweep_title(scenario: str, rows: Sequence[dict[str, Any]], requested: int, seed: int) -> str:
+    """The sweep plot's title: the scenario and the replications each point really has."""
+    return f"{scenario}: {replications_per_point(rows, requested)}, seed {seed}"
+
+
 def format_sweep(rows: Sequence[dict[str, Any]], params: Sequence[str], metrics: Sequence[str],
                  replications: int, seed: int) -> str:
-    """The sweep table: one line per grid point, each metric as mean ± interval half-width."""
+    """The sweep table: one line per grid point, each metric as mean ± interval half-width.
+
+    ``replications`` is what was asked for per point; a point with fewer (an
+    interrupted sweep) shows its own count marked with ``*``.
+    """
     width = {p: max(len(p.split(".")[-1]), 6) + 2 for p in params}
     cols = {m: max(len(m) + 2, 18) for m in metrics}
     header = "".join(f"{p.split('.')[-1]:>{width[p]}}" for p in params) + \
         f"{'reps':>6}" + "".join(f"{m:>{cols[m]}}" for m in metrics)
-    lines = [f"sweep over {', '.join(params)}: {replications} replications per point, seed {seed}, "
+    lines = [f"sweep over {', '.join(params)}: {replications_per_point(rows, replications)}, seed {seed}, "
              "same seeds at every point; mean ± 95% half-width", header]
     for row in rows:
-        cells = "".join(f"{str(row[p]):>{width[p]}}" for p in params) + f"{row['replications']:>6}"
+        reps = f"{row['replications']}{'*' if int(row['replications']) < replications else ''}"
+        cells = "".join(f"{row[p]!s:>{width[p]}}" for p in params) + f"{reps:>6}"
         for m in metrics:
             unit, mean = _unit(m), row.get(m)
             low, high = row.get(f"{m}_ci_low"), row.get(f"{m}_ci_high")
@@ -128,7 +152,7 @@ def _reps(n: int) -> str:
     return f"{n} rep" if n == 1 else f"{n} reps"
 
 
-def format_staffing(answer: "StaffingAnswer", scenario_name: str) -> str:
+def format_staffing(answer: StaffingAnswer, scenario_name: str) -> str:
     """The staffing answer: the evaluated headcounts, the answer, Erlang C and why they differ."""
     t = answer.target
     unit = _unit(t.metric)

@@ -14,9 +14,11 @@ turns that data into a PNG.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from leadsim.outputs.atomic import atomic_path
 from leadsim.simulator.metrics import METRICS_BY_NAME
 
 #: Annotate heat-map cells with the half-width when the grid has at most this many cells.
@@ -62,18 +64,21 @@ def sweep_plot_data(rows: Sequence[dict[str, Any]], params: Sequence[str], metri
             "mean": [_num(row.get(metric)) for row in rows],
             "low": [_num(row.get(f"{metric}_ci_low")) for row in rows],
             "high": [_num(row.get(f"{metric}_ci_high")) for row in rows],
+            "partial": [bool(row.get("partial", False)) for row in rows],
         }
     if len(params) == 2:
         py, px = params
         ys, xs = _distinct([r[py] for r in rows]), _distinct([r[px] for r in rows])
         mean = [[math.nan] * len(xs) for _ in ys]
         half = [[math.nan] * len(xs) for _ in ys]
+        partial = [[False] * len(xs) for _ in ys]
         for row in rows:
             i, j = ys.index(row[py]), xs.index(row[px])
             mean[i][j] = _num(row.get(metric))
             half[i][j] = (_num(row.get(f"{metric}_ci_high")) - _num(row.get(f"{metric}_ci_low"))) / 2
+            partial[i][j] = bool(row.get("partial", False))
         return {"kind": "heatmap", "metric": metric, "ylabel": py, "xlabel": px,
-                "y": ys, "x": xs, "mean": mean, "half": half}
+                "y": ys, "x": xs, "mean": mean, "half": half, "partial": partial}
     raise ValueError(f"a sweep plot shows one or two parameters, got {len(params)}")
 
 
@@ -104,6 +109,11 @@ def _draw_line(ax: Any, data: dict[str, Any]) -> None:
     x, ticks = _positions(data["x"])
     ax.fill_between(x, data["low"], data["high"], alpha=0.25, linewidth=0, label="95% interval")
     ax.plot(x, data["mean"], marker="o", markersize=3, label="mean")
+    partial = [i for i, p in enumerate(data.get("partial", [])) if p]
+    if partial:  # an interrupted sweep: these points have fewer replications than asked
+        ax.plot([x[i] for i in partial], [data["mean"][i] for i in partial], linestyle="none",
+                marker="x", markersize=7, color="red", label="partial (fewer replications)")
+        ax.legend(fontsize=6)
     if ticks is not None:
         ax.set_xticks(x, ticks, rotation=30, ha="right")
     ax.set_xlabel(data["xlabel"])
@@ -125,12 +135,14 @@ def _draw_heatmap(ax: Any, fig: Any, data: dict[str, Any]) -> None:
     ax.set_ylabel(data["ylabel"])
     ax.set_title(_label(data["metric"]), fontsize=9)
     cells = grid.size
+    marks = data.get("partial")
     if cells <= _ANNOTATE_MAX_CELLS:
         finite = grid[np.isfinite(grid)]
         middle = float(finite.mean()) if finite.size else 0.0
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
-                text = _short(grid[i, j])
+                # "*": a partial cell (an interrupted sweep: fewer replications than asked).
+                text = _short(grid[i, j]) + ("*" if marks and marks[i][j] else "")
                 if cells <= _ANNOTATE_HALF_MAX_CELLS and math.isfinite(data["half"][i][j]):
                     text += f"\n±{_short(data['half'][i][j])}"
                 color = "black" if math.isfinite(grid[i, j]) and grid[i, j] > middle else "white"
@@ -172,7 +184,8 @@ def draw_sweep(rows: Sequence[dict[str, Any]], params: Sequence[str], metrics: S
         if title:
             fig.suptitle(title, fontsize=10)
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
     finally:
         plt.close(fig)
     return Path(path)

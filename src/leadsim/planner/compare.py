@@ -270,8 +270,9 @@ def run_compare(
     Raises:
         ValueError: with fewer than two scenarios.
         Interrupted: on Ctrl-C; ``done`` is the partial :class:`Comparison`
-            (``interrupted=True``) or None if no pair finished, and ``total``
-            the replications asked for.
+            (``interrupted=True``) or None if no pair finished, ``total`` the
+            replications asked for per scenario (``max_replications`` with
+            ``precision``), and ``grid`` every scenario's finished summaries.
     """
     if len(scenarios) < 2:
         raise ValueError("compare needs a base and at least one what-if")
@@ -286,12 +287,16 @@ def run_compare(
                 max_replications, jobs=jobs, reporter=reporter, label="compare: replications")
     except Interrupted as stop:
         partial = stop.done
-        finished = min(len(g) for g in partial)
+        # Pair by replication: keep the replications finished for EVERY scenario (workers
+        # finish out of order, so one scenario's list need not be a prefix of another's).
+        common = set.intersection(*({s.replication for s in g} for g in partial))
+        paired = [[s for s in g if s.replication in common] for g in partial]
         result = None
-        if finished:
-            c = compare_grid(names, partial, seed)
+        if common:
+            c = compare_grid(names, paired, seed)
             result = Comparison(c.base, c.replications, c.seed, c.variants, interrupted=True)
-        raise Interrupted(result, stop.total) from None
+        requested = replications if precision is None else max_replications
+        raise Interrupted(result, requested, grid=partial) from None
     comparison = compare_grid(names, grid, seed)
     return Comparison(comparison.base, comparison.replications, comparison.seed,
                       comparison.variants, precision=outcome), grid

@@ -6,10 +6,13 @@ process (``jobs=1``) or in a pool of worker processes, and always returns the
 results in task order, so nothing downstream can depend on which worker
 finished first: results are bit-identical for any ``jobs``.
 
-Ctrl-C: workers ignore SIGINT (only the main process reacts to it). When the
-user presses Ctrl-C, queued tasks are cancelled, running workers are stopped,
-and :class:`Interrupted` is raised carrying every task that had already
-finished; callers turn those into partial results instead of losing them.
+Ctrl-C and SIGTERM: workers ignore SIGINT (only the main process reacts to
+it; the command line turns SIGTERM and SIGHUP into the same KeyboardInterrupt,
+see :mod:`leadsim.interrupts`). When it comes, queued tasks are cancelled,
+running workers are stopped, and :class:`Interrupted` is raised carrying every
+task that had already finished; callers turn those into partial results
+instead of losing them. Workers die with the main process however it ends,
+even on ``kill -9`` (:func:`leadsim.interrupts.die_with_parent`): no orphans.
 
 Progress: long jobs report through a :data:`Reporter`, a callable that opens a
 progress display for ``total`` units under a label and yields a function taking
@@ -20,9 +23,19 @@ on stderr; library users and tests get :func:`null_reporter`.
 from __future__ import annotations
 
 import contextlib
-import signal
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+import os
+import queue
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, ContextManager, Iterator, Sequence, TypeVar
+
+from leadsim.interrupts import (
+    die_with_parent,
+    polled,
+    raise_if_signalled,
+    received,
+    worker_signals,
+)
 
 T = TypeVar("T")
 
@@ -54,12 +67,15 @@ class Interrupted(KeyboardInterrupt):
     Attributes:
         done: the finished part of the job.
         total: how many units the job had in all.
+        grid: the raw per-scenario replication summaries behind ``done``, when
+            the raiser has them (compare: to write each scenario's metrics).
     """
 
-    def __init__(self, done: Any, total: int) -> None:
+    def __init__(self, done: Any, total: int, grid: Any = None) -> None:
         super().__init__(f"interrupted after {_size(done)} of {total}")
         self.done = done
         self.total = total
+        self.grid = grid
 
 
 def _size(done: Any) -> int:
@@ -69,13 +85,23 @@ def _size(done: Any) -> int:
         return 0
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the main process's business, not a worker's."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _init_worker(parent: int) -> None:
+    """Worker initializer: signals are the main process's business; die with it."""
+    worker_signals()
+    die_with_parent(parent)
 
 
-def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
+#: How often the main process looks for a signal while it waits for workers.
+_POLL_SECONDS = 0.25
+
+#: Seconds to wait for a terminated worker before killing it outright.
+_TERMINATE_GRACE = 5.0
+
+
+def _stop(pool: ProcessPoolExecutor | None, kill: bool) -> None:
     """Cancel queued tasks; with ``kill``, also stop the running workers at once."""
+    if pool is None:
+        return
     # The executor has no public way to stop a running task; its worker processes
     # are ours, so terminate them rather than wait for long runs to finish. Take
     # them before shutdown(), which forgets them.
@@ -84,6 +110,13 @@ def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.terminate()
+    for process in processes:
+        # Reap them (no zombie, no orphan); one that ignores SIGTERM gets SIGKILL.
+        with contextlib.suppress(Exception):
+            process.join(_TERMINATE_GRACE)
+            if process.is_alive():
+                process.kill()
+                process.join(_TERMINATE_GRACE)
 
 
 def run_tasks(
@@ -126,6 +159,7 @@ def _run_serial(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]],
             results.append(fn(*args))
             if progress is not None:
                 progress(len(results))
+            raise_if_signalled()
     except KeyboardInterrupt:
         raise Interrupted(dict(enumerate(results)), len(tasks)) from None
     return results
@@ -134,19 +168,41 @@ def _run_serial(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]],
 def _run_parallel(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], workers: int,
                   progress: ProgressFn | None) -> list[T]:
     done: dict[int, T] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    pool: ProcessPoolExecutor | None = None
     try:
-        futures: dict[Future[T], int] = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
-        # Slot results by task index, so the order of completion never leaks out.
-        for count, future in enumerate(as_completed(futures), start=1):
-            done[futures[future]] = future.result()
-            if progress is not None:
-                progress(count)
+        # The handler only records signals here (raising inside concurrent.futures' lock
+        # handling could hang the process); the loop acts on them at its safe points.
+        with polled():
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(os.getpid(),))
+            futures: dict[Future[T], int] = {pool.submit(fn, *args): i for i, args in enumerate(tasks)}
+            finished: queue.SimpleQueue[Future[T]] = queue.SimpleQueue()
+            for future in futures:
+                future.add_done_callback(finished.put)
+            count = 0
+            while count < len(futures):
+                raise_if_signalled()
+                try:
+                    future = finished.get(timeout=_POLL_SECONDS)
+                except queue.Empty:
+                    continue
+                # Slot results by task index, so the order of completion never leaks out.
+                done[futures[future]] = future.result()
+                count += 1
+                if progress is not None:
+                    progress(count)
     except KeyboardInterrupt:
         _stop(pool, kill=True)
         raise Interrupted(done, len(tasks)) from None
+    except BrokenProcessPool:
+        _stop(pool, kill=True)
+        if received() is not None:
+            # A signal to the whole process group (systemd, timeout) killed the
+            # workers too: that is an interruption, not a crash.
+            raise Interrupted(done, len(tasks)) from None
+        raise
     except BaseException:
         _stop(pool, kill=False)
         raise
+    assert pool is not None
     pool.shutdown(wait=True)
     return [done[i] for i in range(len(tasks))]
