@@ -34,7 +34,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["peak_rss_mb", "measure"]
+__all__ = ["measure", "peak_rss_mb"]
 
 _PROC_STATUS = Path("/proc/self/status")
 

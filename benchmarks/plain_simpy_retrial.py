@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-__all__ = ["expected_attempts", "arrival_rate_for_load", "run_plain_simpy"]
+__all__ = ["arrival_rate_for_load", "expected_attempts", "run_plain_simpy"]
 
 
 def expected_attempts(contact_prob: float, max_attempts: int) -> float:

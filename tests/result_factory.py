@@ -6,7 +6,8 @@ every number they check can be computed by hand from a few written-out leads.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -17,7 +17,7 @@ ZONES = ["America/Chicago", "America/New_York", "America/Los_Angeles", "Europe/L
 
 def wall_clock(cal: FloorCalendar, t: float, zone: str) -> dt.datetime:
     # Aware datetime arithmetic is wall-clock arithmetic: add real minutes in UTC.
-    origin = dt.datetime.combine(cal.start, dt.time(0), tzinfo=zoneinfo.ZoneInfo(cal.timezone)).astimezone(dt.timezone.utc)
+    origin = dt.datetime.combine(cal.start, dt.time(0), tzinfo=zoneinfo.ZoneInfo(cal.timezone)).astimezone(dt.UTC)
     return (origin + dt.timedelta(minutes=t)).astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
 
 

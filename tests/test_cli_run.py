@@ -133,7 +133,7 @@ def test_table_shows_intervals_with_replications(tmp_path: Path) -> None:
 
 def test_json_document_has_the_contract_keys(json_run: tuple[dict, Path]) -> None:
     doc, _ = json_run
-    assert CONTRACT_KEYS <= set(doc)
+    assert set(doc) >= CONTRACT_KEYS
     assert doc["scenario"] == "baseline"
     assert doc["seed"] == 5
     assert doc["replications"] == 3
@@ -146,7 +146,7 @@ def test_json_has_every_required_metric(json_run: tuple[dict, Path], name: str) 
     blocks = [doc["metrics"]] + [doc["by_source"][s] for s in BASELINE_SOURCES]
     for block in blocks:
         entry = block[name]
-        assert ENTRY_KEYS <= set(entry), entry
+        assert set(entry) >= ENTRY_KEYS, entry
         assert isinstance(entry["unit"], str) and entry["unit"], entry
         for key in ("mean", "ci_low", "ci_high"):
             assert entry[key] is None or isinstance(entry[key], (int, float)), entry
@@ -200,7 +200,7 @@ def test_one_replication_has_null_intervals(table_run: tuple[Result, Path]) -> N
 def test_run_folder_holds_the_five_files(json_run: tuple[dict, Path]) -> None:
     _, out = json_run
     names = {p.name for p in out.iterdir()}
-    assert RUN_FILES <= names, names
+    assert names >= RUN_FILES, names
     assert not [n for n in names if n.endswith(".tmp")], names
     for name in RUN_FILES:
         assert (out / name).stat().st_size > 0, name
@@ -212,7 +212,7 @@ def test_default_run_folder_is_under_runs(tmp_path: Path, monkeypatch: pytest.Mo
     folders = list((tmp_path / "runs").iterdir())
     assert len(folders) == 1
     assert re.fullmatch(r"\d{8}-\d{6}-baseline", folders[0].name), folders[0].name
-    assert RUN_FILES <= {p.name for p in folders[0].iterdir()}
+    assert {p.name for p in folders[0].iterdir()} >= RUN_FILES
     assert f"Results written to runs/{folders[0].name}/" in result.stdout
 
 

@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from click.testing import CliRunner
 
 from leadsim.cli import main

@@ -12,7 +12,6 @@ YAML in backticks equals the schema's default.
 from __future__ import annotations
 
 import re
-import types
 import typing
 from pathlib import Path
 

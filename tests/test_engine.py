@@ -152,7 +152,7 @@ def test_expiry_closes_waiting_lead_at_deadline() -> None:
 
 
 def test_live_caller_first_then_callback_after_abandon() -> None:
-    engine, closed, _ = make_engine(callback_delay=5.0)
+    engine, _closed, _ = make_engine(callback_delay=5.0)
     engine.lead_arrived(NewLead(1, "web", 0.0, CHI), 0.0)
     engine.lead_arrived(NewLead(2, "inbound", 1.0, CHI, live=True), 1.0)
     dial = engine.next_for(REP, 1.0)

@@ -844,7 +844,7 @@ def _human_host(mode: str = "round_robin", **dist: object) -> tuple[Host, RepVie
 
 
 def test_human_prefer_score_picks_the_best_looking_owned_lead() -> None:
-    host, h0, h1 = _human_host()
+    host, h0, _h1 = _human_host()
     # Rep 0 owns leads 1, 3, 5; rep 1 owns 2, 4, 6 (with the best score of all).
     for lead_id, score in zip(range(1, 7), (0.1, 0.3, 0.9, 0.2, 0.5, 0.99)):
         host.arrive(lead_id, float(lead_id), score=score)
@@ -852,7 +852,7 @@ def test_human_prefer_score_picks_the_best_looking_owned_lead() -> None:
 
 
 def test_human_without_prefer_score_works_its_list_in_order_of_due() -> None:
-    host, h0, h1 = _human_host()
+    host, h0, _h1 = _human_host()
     for lead_id in range(1, 7):
         host.arrive(lead_id, float(lead_id), score=lead_id / 10)
     # The engine's rule says newest first; a person works the oldest due first.

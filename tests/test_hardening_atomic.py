@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_process import child_env, leadsim_command
 
+from cli_process import child_env, leadsim_command
 from leadsim.outputs import runfolder
 from leadsim.outputs.atomic import (
     atomic_open,
@@ -187,7 +187,7 @@ def test_sweep_partial_points_are_marked_everywhere() -> None:
     table = format_sweep(rows, ["teams.0.headcount"], ["share_waited"], 4, 1)
     assert "2-4 of 4 replications per point" in table and "4 replications per point," not in table
     lines = table.splitlines()[2:]
-    assert ["3*", "2*", "4"] == [line.split()[1] for line in lines]
+    assert [line.split()[1] for line in lines] == ["3*", "2*", "4"]
     assert sweep_title("erlang_c", rows, 4, 1).startswith("erlang_c: 2-4 of 4 replications per point")
     assert sweep_plot_data(rows, ["teams.0.headcount"], "share_waited")["partial"] == [True, True, False]
     doc = sweep_doc("erlang_c", ["teams.0.headcount"], 4, 1, rows, interrupted=True)
@@ -211,11 +211,10 @@ def test_two_parameter_plot_data_marks_partial_cells() -> None:
 def test_an_interrupted_comparison_pairs_replications_by_number(monkeypatch: pytest.MonkeyPatch) -> None:
     # Workers finish out of order: the base may have replications 0 and 1 while the what-if
     # has only 1. The partial comparison must pair 1 with 1, never base 0 with what-if 1.
-    from result_factory import fake_simulate
-
     from leadsim.planner import compare
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.replicate import summarize_result
+    from result_factory import fake_simulate
 
     base = [summarize_result(fake_simulate({"leads": 50}, seed=1, replication=r)) for r in (0, 1)]
     whatif = [summarize_result(fake_simulate({"leads": 80}, seed=1, replication=1))]

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
 from cli_process import (
     SOME_DONE,
     CliProcess,
@@ -25,8 +27,6 @@ from cli_process import (
     wait_for_children,
     wait_gone,
 )
-from click.testing import CliRunner
-
 from leadsim.cli import main
 from leadsim.outputs.runlock import (
     LOCK_NAME,
@@ -87,7 +87,7 @@ def test_a_reused_pid_does_not_keep_a_stale_lock(tmp_path: Path) -> None:
 
 def test_a_lock_from_another_host_is_respected(tmp_path: Path) -> None:
     (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": _dead_pid(), "host": "elsewhere.example"}))
-    with pytest.raises(RunFolderBusy, match="on host elsewhere.example"):
+    with pytest.raises(RunFolderBusy, match=r"on host elsewhere\.example"):
         acquire_run_lock(tmp_path)
 
 

@@ -129,7 +129,7 @@ def test_an_unwritable_folder_is_refused_and_created_folders_removed(tmp_path: P
         return real_open(path, flags, *args)
 
     monkeypatch.setattr(outdir.os, "open", read_only)
-    with pytest.raises(RunFolderError, match="cannot write into .*Read-only file system"):
+    with pytest.raises(RunFolderError, match=r"cannot write into .*Read-only file system"):
         prepare_run_dir(str(tmp_path / "a" / "b"), "x")
     assert list(tmp_path.iterdir()) == []
 

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_process import child_env
 from click.testing import CliRunner
 
+from cli_process import child_env
 from leadsim import __version__
 from leadsim.cli import main
 from leadsim.outputs.progress import (

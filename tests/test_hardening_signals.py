@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from cli_process import (
     SIGINT_DEFAULT,
     SOME_DONE,
@@ -27,7 +28,6 @@ from cli_process import (
     wait_for_children,
     wait_gone,
 )
-
 from leadsim import interrupts
 from leadsim.outputs.runlock import LOCK_NAME
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from test_optimize_cli import _check_shared, _finish, _two_workers, ok
 
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+
 from cli_process import (
     SIGINT_DEFAULT,
     SOME_DONE,
@@ -18,8 +20,6 @@ from cli_process import (
     kill_leftovers,
     wait_gone,
 )
-from click.testing import CliRunner, Result
-
 from leadsim.cli import main
 from leadsim.planner.parallel import Interrupted, run_tasks
 

@@ -249,7 +249,7 @@ def check_calls(scenario: Scenario, result: Any) -> None:
         day_counts: dict[int, int] = defaultdict(int)
         ever_pooled = False
         owners_seen = set()
-        for i, (start, stop, outcome, attempt, rep, owner) in enumerate(rows):
+        for i, (start, _stop, outcome, attempt, rep, owner) in enumerate(rows):
             live = bool(leads.inbound[lead] and leads.answered_live[lead] and attempt == 1)
             team = teams[team_of[rep]]
             # Teams work only their sources and stages.

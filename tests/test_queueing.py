@@ -9,6 +9,7 @@ Monte Carlo simulation of a FIFO M/M/c queue.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from fractions import Fraction
 
@@ -127,7 +128,7 @@ def test_wait_grows_with_load_and_shrinks_with_servers() -> None:
     waits = [mmc_mean_wait(10, lam, 1.0) for lam in (5.0, 8.0, 9.0, 9.9)]
     assert waits == sorted(waits)
     probs = [erlang_c(c, 8.0) for c in range(9, 30)]
-    assert all(p1 > p2 for p1, p2 in zip(probs, probs[1:]))
+    assert all(p1 > p2 for p1, p2 in itertools.pairwise(probs))
 
 
 # --- staffing ---------------------------------------------------------------------
@@ -182,7 +183,7 @@ def test_unstable_load_is_rejected(c: int, a: float) -> None:
         lambda: mmc_min_servers(1.0, 1.0, 1.0, 0.0),
     ],
 )
-def test_bad_input_is_rejected(call) -> None:  # noqa: ANN001 - a zero-arg lambda
+def test_bad_input_is_rejected(call) -> None:
     with pytest.raises(ValueError):
         call()
 

@@ -82,7 +82,7 @@ def test_erlang_c_probability_of_waiting_and_mean_wait(c: int, load: float, days
 def test_littles_law_for_the_backlog() -> None:
     """Time-average number waiting (sampled from the engine) = arrival rate x mean wait."""
     c, load, days = 5, 0.9, 3
-    metrics, rate = replicate(c, load, days)
+    metrics, _rate = replicate(c, load, days)
     scenario, _ = mmc_scenario(c, load, days)
     window = scenario.run.days * 1440.0
     # Paired per replication: sampled queue length minus (measured arrival rate x measured wait).

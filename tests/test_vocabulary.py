@@ -112,8 +112,8 @@ def test_the_published_json_schema_lists_the_vocabulary() -> None:
 
 
 def test_the_engine_implements_exactly_the_vocabulary_modes() -> None:
-    assert IMPLEMENTED_MODES == set(vocab.DISTRIBUTION_MODES)
-    assert vocab.OWNED_MODES <= set(vocab.DISTRIBUTION_MODES)
+    assert set(vocab.DISTRIBUTION_MODES) == IMPLEMENTED_MODES
+    assert set(vocab.DISTRIBUTION_MODES) >= vocab.OWNED_MODES
 
 
 # Who may make the first attempt on an inbound lead of source "phone", with reps
@@ -226,9 +226,9 @@ def test_outcome_rules_cover_exactly_the_rule_outcomes_on_both_sides(outcome: st
 
 
 def test_log_codes_follow_the_vocabulary() -> None:
-    assert results.OUTCOMES == (*vocab.CALL_OUTCOMES, "")
+    assert (*vocab.CALL_OUTCOMES, "") == results.OUTCOMES
     assert engine_types.CALL_OUTCOMES == vocab.CALL_OUTCOMES
-    assert engine_types.REACHED == set(vocab.REACHED_OUTCOMES)
+    assert set(vocab.REACHED_OUTCOMES) == engine_types.REACHED
     reached = [results.OUTCOMES[code] for code in range(len(results.OUTCOMES)) if recorder._REACHED[code]]
     qualified = [results.OUTCOMES[code] for code in range(len(results.OUTCOMES)) if recorder._QUALIFIED[code]]
     assert tuple(reached) == vocab.REACHED_OUTCOMES and tuple(qualified) == vocab.QUALIFIED_OUTCOMES
@@ -281,7 +281,7 @@ def test_engine_can_close_a_lead_with_every_status(status: str) -> None:
 
 
 def test_lead_status_codes_are_open_then_the_close_statuses() -> None:
-    assert vocab.LEAD_STATUSES == ("open", *vocab.CLOSE_STATUSES)
+    assert ("open", *vocab.CLOSE_STATUSES) == vocab.LEAD_STATUSES
     assert results.LEAD_STATUSES == vocab.LEAD_STATUSES
     assert engine_types.CLOSE_STATUSES == vocab.CLOSE_STATUSES
     assert set(recorder._STATUS) == set(vocab.LEAD_STATUSES)

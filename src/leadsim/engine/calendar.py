@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from functools import lru_cache
+from functools import cache
 
 MINUTES_PER_DAY = 1440.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
 
@@ -42,7 +42,7 @@ class FloorCalendar:
         self.timezone = timezone
         self.start_weekday = start.weekday()
         self._origin_utc = dt.datetime.combine(start, dt.time(0), tzinfo=_zone(timezone)).astimezone(
-            dt.timezone.utc
+            dt.UTC
         )
         self._start_naive = dt.datetime.combine(start, dt.time(0))
         self._offsets: dict[str, list[float]] = {}

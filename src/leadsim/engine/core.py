@@ -374,7 +374,7 @@ class Engine(Distribution):
         """Earliest floor minute at which a waiting lead becomes due, or a deadline or transfer falls."""
         waiting, leads = self._waiting, self._leads
         while waiting:
-            due, lead_id, version = waiting[0]
+            _due, lead_id, version = waiting[0]
             lead = leads.get(lead_id)
             if lead is not None and lead.version == version and lead.state == WAITING:
                 break
@@ -408,7 +408,7 @@ class Engine(Distribution):
             make_ready = self._make_ready
             heappop = heapq.heappop
             while waiting and waiting[0][0] <= now:
-                due, lead_id, version = heappop(waiting)
+                _due, lead_id, version = heappop(waiting)
                 lead = leads.get(lead_id)
                 if lead is None or lead.version != version or lead.state != WAITING:
                     continue

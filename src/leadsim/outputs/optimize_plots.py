@@ -53,7 +53,7 @@ def importance_data(study: Any, paths: Sequence[str], index: int = 0, seed: int 
             warnings.simplefilter("ignore")
             found = optuna.importance.get_param_importances(
                 study, params=list(paths), target=lambda t: t.values[index], normalize=True)
-    except Exception:  # noqa: BLE001  # too few distinct values, one lever...: nothing to rank
+    except Exception:  # too few distinct values, one lever...: nothing to rank
         return {}
     return {k: float(v) for k, v in found.items()}
 
@@ -174,7 +174,7 @@ def draw_slice(data: dict[str, Any], path: Path, title: str) -> Path:
             if xt is None and yt is None and len(set(zip(x, y))) >= 4:
                 try:
                     ax.tricontourf(x, y, data["value"], levels=12, cmap="viridis", alpha=0.35)
-                except Exception:  # noqa: BLE001, S110  # collinear points: the scatter alone says it
+                except Exception:  # collinear points: the scatter alone says it
                     pass
             fig.colorbar(image, ax=ax, shrink=0.85, label=data["metric"])
             if xt is not None:

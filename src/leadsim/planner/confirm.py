@@ -78,7 +78,8 @@ def pick_candidates(config: OptimizeConfig, trials: Sequence[Any], k: int) -> li
     feasible = [t for t in unique if info(t).get("feasible", True)]
     first = config.objectives[0]
     if not feasible:
-        means = lambda t: info(t).get("metrics", {})
+        def means(t):
+            return info(t).get("metrics", {})
         pool = sorted(unique, key=lambda t: (violation(config.constraints, {m: (v if v is not None else math.nan)
                                                                             for m, v in means(t).items()}),
                                              -first.sign * t.values[0], t.number))

@@ -25,9 +25,11 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, ContextManager, Iterator, Sequence, TypeVar
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 from leadsim.interrupts import (
     die_with_parent,
@@ -43,7 +45,7 @@ T = TypeVar("T")
 ProgressFn = Callable[[int], None]
 
 #: Opens a progress display: ``reporter(label, total)`` is a context manager yielding a ProgressFn.
-Reporter = Callable[[str, int], ContextManager[ProgressFn]]
+Reporter = Callable[[str, int], AbstractContextManager[ProgressFn]]
 
 
 @contextlib.contextmanager

@@ -22,8 +22,9 @@ as reproducible as any other. Replications are numbered on from batch to batch
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from leadsim.planner.parallel import Interrupted, Reporter, null_reporter
 from leadsim.planner.replicate import RepSummary, run_grid

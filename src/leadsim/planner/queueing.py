@@ -24,10 +24,10 @@ import math
 __all__ = [
     "erlang_b",
     "erlang_c",
-    "mmc_mean_wait",
-    "mmc_wait_cdf",
     "mmc_mean_queue_length",
+    "mmc_mean_wait",
     "mmc_min_servers",
+    "mmc_wait_cdf",
 ]
 
 

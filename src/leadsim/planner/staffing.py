@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from leadsim.planner import queueing
 from leadsim.planner.parallel import Interrupted, Reporter, null_reporter

@@ -7,8 +7,8 @@ over R replications has a Student-t interval with R - 1 degrees of freedom.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats as _scipy_stats

@@ -134,7 +134,7 @@ def open_storage(spec: StorageSpec) -> Any:
     except ModuleNotFoundError as exc:
         raise ScenarioError(None, "--storage", f"the database driver is not installed ({exc.name}); "
                             "pip install 'leadsim[postgres]'", spec.shown) from None
-    except Exception as exc:  # noqa: BLE001  # SQLAlchemy's OperationalError and friends: say it in one line
+    except Exception as exc:  # SQLAlchemy's OperationalError and friends: say it in one line
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ScenarioError(None, "--storage", f"cannot open the study storage: {reason}", spec.shown) from None
     if spec.kind == "sqlite":

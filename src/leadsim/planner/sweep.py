@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, Overflow, localcontext
-from typing import Any, Sequence
+from typing import Any
 
 from leadsim.planner.parallel import Interrupted, Reporter, null_reporter
 from leadsim.planner.replicate import RepSummary, run_grid

@@ -9,8 +9,8 @@ print it on one line and exit with status 2 without a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 class _NoValue:
@@ -19,9 +19,9 @@ class _NoValue:
     ``None`` cannot play this role: ``null`` is a value a user can write.
     """
 
-    _instance: "_NoValue | None" = None
+    _instance: _NoValue | None = None
 
-    def __new__(cls) -> "_NoValue":
+    def __new__(cls) -> _NoValue:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

@@ -42,7 +42,7 @@ from leadsim.scenarios.schema import Scenario
 _ANY = object()
 
 #: Path segments: a mapping key or a list index.
-Loc = tuple[Union[str, int], ...]
+Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)

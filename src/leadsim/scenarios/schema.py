@@ -175,7 +175,7 @@ def check_timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"must be an IANA time zone such as 'America/Chicago', got {value!r}")
+        raise ValueError(f"must be an IANA time zone such as 'America/Chicago', got {value!r}") from None
     return value
 
 
@@ -209,7 +209,7 @@ class Volume(Strict):
     per_week: LeadsPerWeek | None = Field(None, description="Expected leads per week.")
 
     @model_validator(mode="after")
-    def _one_of(self) -> "Volume":
+    def _one_of(self) -> Volume:
         if (self.per_day is None) == (self.per_week is None):
             raise ValueError("give exactly one of per_day or per_week")
         return self
@@ -321,7 +321,7 @@ class Source(Strict):
         return value
 
     @model_validator(mode="after")
-    def _kind_fields(self) -> "Source":
+    def _kind_fields(self) -> Source:
         if self.kind == "batch":
             if not self.batches:
                 raise ValueError("a batch source needs at least one entry in batches")
@@ -343,7 +343,7 @@ class Shift(Strict):
     breaks: list[str] = Field(default_factory=list, description="Other breaks 'HH:MM-HH:MM'.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Shift":
+    def _consistent(self) -> Shift:
         parse_days(self.days)
         start, end = parse_hhmm(self.start), parse_hhmm(self.end)
         if end <= start:
@@ -418,7 +418,7 @@ class GiveUp(Strict):
     )
 
     @model_validator(mode="after")
-    def _one_of(self) -> "GiveUp":
+    def _one_of(self) -> GiveUp:
         if (self.fixed is None) == (self.choices is None):
             raise ValueError("give exactly one of fixed or choices")
         if self.choices is not None and any(not 1 <= k <= MAX_ATTEMPTS for k in self.choices):
@@ -538,7 +538,7 @@ class ContactModel(Strict):
         return check_weekday_keys(value)
 
     @model_validator(mode="after")
-    def _shares(self) -> "ContactModel":
+    def _shares(self) -> ContactModel:
         if self.voicemail_share + self.busy_share > 1.0:
             raise ValueError("voicemail_share + busy_share must be <= 1")
         return self
@@ -581,7 +581,7 @@ class CallingWindow(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
-    def _order(self) -> "CallingWindow":
+    def _order(self) -> CallingWindow:
         if parse_hhmm(self.end) <= parse_hhmm(self.start):
             raise ValueError(f"calling window must end after it starts, got {self.start}-{self.end}")
         return self
@@ -607,7 +607,7 @@ class OutcomeRule(Strict):
 class RegionRules(Strict):
     """Overrides for leads in one time zone (a state's or country's calling rules)."""
 
-    calling_window: "CallingWindow | None" = Field(None, description="The window for these leads.")
+    calling_window: CallingWindow | None = Field(None, description="The window for these leads.")
     max_attempts_per_day: Attempts | None = Field(None, description="Daily cap for these leads.")
     max_attempts_per_24h: Attempts | None = Field(
         None, description="Rolling 24-hour cap for these leads."
@@ -655,13 +655,13 @@ class Cadence(Strict):
 
     @field_validator("regions")
     @classmethod
-    def _region_zones(cls, value: dict[str, "RegionRules"]) -> dict[str, "RegionRules"]:
+    def _region_zones(cls, value: dict[str, RegionRules]) -> dict[str, RegionRules]:
         for zone in value:
             check_timezone(zone)
         return value
 
 
-PriorityRuleSpec = Union[PriorityName, dict[PriorityName, dict[str, Union[str, RuleNumber, dict[str, RuleNumber]]]]]
+PriorityRuleSpec = Union[PriorityName, dict[PriorityName, dict[str, str | RuleNumber | dict[str, RuleNumber]]]]
 
 
 
@@ -689,7 +689,7 @@ class Distribution(Strict):
     )
 
     @model_validator(mode="after")
-    def _mode_fields(self) -> "Distribution":
+    def _mode_fields(self) -> Distribution:
         if self.mode == OWNER_RECYCLE and self.recycle_after_days is None and self.recycle_after_attempts is None:
             raise ValueError("owner_recycle needs recycle_after_days or recycle_after_attempts")
         if self.mode == INCOMING_CALL_GROUP and not self.group:
@@ -775,7 +775,7 @@ class Scenario(Strict):
     economics: Economics = Field(default_factory=Economics)
 
     @model_validator(mode="after")
-    def _cross_refs(self) -> "Scenario":
+    def _cross_refs(self) -> Scenario:
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

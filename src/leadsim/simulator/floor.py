@@ -54,20 +54,20 @@ class Rep:
     """
 
     __slots__ = (
-        "rep_id",
-        "team",
-        "view",
-        "schedule",
-        "shift_end",
         "cherry_pick",
-        "rng",
+        "handed",
         "interval",
         "lead_id",
-        "started",
-        "outcome",
-        "handed",
         "on_ended",
         "on_woken",
+        "outcome",
+        "rep_id",
+        "rng",
+        "schedule",
+        "shift_end",
+        "started",
+        "team",
+        "view",
     )
 
     def __init__(
