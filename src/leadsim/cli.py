@@ -518,3 +518,47 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
         click.echo(f"\nResults written to {folder}/")
     if stopped:
         _interrupted(f"{len(answer.candidates)} headcounts evaluated", folder)
+
+
+# ---------------------------------------------------------------- calibrate
+
+
+@main.command()
+@click.option("--leads", type=click.Path(dir_okay=False), default=None, help="Leads log (CSV).")
+@click.option("--activities", type=click.Path(dir_okay=False), default=None, help="Activity (call) log (CSV).")
+@click.option("--calls", type=click.Path(dir_okay=False), default=None, help="Inbound call log (CSV).")
+@click.option("--map", "column_map", type=click.Path(dir_okay=False), default=None,
+              help="Column map (YAML) translating an export into the canonical schema.")
+@click.option("--preset", default=None, help="A shipped column map: salesforce_tasks, hubspot_calls, dialer_cdr.")
+@click.option("--base", default=None, help="Scenario supplying everything not fitted (default: baseline).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: runs/<timestamp>-calibrate/).")
+@click.option("--json", "as_json", is_flag=True, help="Print fit.json instead of the summary.")
+def calibrate(leads: str | None, activities: str | None, calls: str | None, column_map: str | None,
+              preset: str | None, base: str | None, out: str | None, as_json: bool) -> None:
+    """Fit a scenario to historical logs: writes calibrated.yaml, fit.json and quarantine.csv.
+
+    Every row is used or written to quarantine.csv with its reason; every fitted
+    value is commented with its estimate, 95% interval and sample size; values
+    not fitted come from --base. See docs/calibrate.md.
+    """
+    from leadsim.calibration.command import calibrate as run_calibration
+    from leadsim.calibration.report import format_summary
+    from leadsim.outputs.runfolder import make_run_dir
+
+    if not (leads or activities or calls):
+        raise BadInput("give at least one of --leads, --activities, --calls")
+    folder = make_run_dir(out, "calibrate")
+
+    def progress(kind: str, rows: int) -> None:
+        click.echo(f"reading {kind}: {rows:,} rows", err=True)
+
+    try:
+        result = run_calibration(leads, activities, calls, column_map, preset, base, folder, progress)
+    except KeyboardInterrupt:
+        _interrupted("calibration stopped (quarantine.csv may be partial)", folder)
+    if as_json:
+        click.echo(result.files["fit"].read_text(encoding="utf-8"))
+    else:
+        click.echo(format_summary(result.fit))
+        click.echo(f"\nResults written to {folder}/")

@@ -148,7 +148,7 @@ class ColumnMap(_Strict):
 
     def section(self, kind: str) -> KindMap:
         """The map of one log kind."""
-        return getattr(self, kind)  # type: ignore[no-any-return]
+        return getattr(self, kind)
 
 
 def presets() -> list[str]:

@@ -85,7 +85,10 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     quarantine = Quarantine(folder / "quarantine.csv")
-    ctx = ReadContext(cmap, floor_zone, quarantine, progress)
+    # Timestamps without an offset are read in the map's zone, else the floor of an explicit --base;
+    # with neither, they are quarantined rather than guessed.
+    ctx = ReadContext(cmap, floor_zone, quarantine, progress,
+                      naive_fallback=base_scenario.calendar.timezone if base is not None else None)
     log = FitLog()
     fit: dict[str, Any] = {"inputs": {"leads": _s(leads), "activities": _s(activities), "calls": _s(calls),
                                       "column_map": _s(column_map) or (f"preset:{preset}" if preset else "canonical"),

@@ -75,8 +75,19 @@ def wald_transformed(coef: float, se: float, n: int, transform: Any, method: str
 
 
 def expit(x: float) -> float:
-    """Logistic function."""
-    return 1.0 / (1.0 + math.exp(-x))
+    """Logistic function (no overflow for large |x|)."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def safe_exp(x: float) -> float:
+    """exp that gives inf instead of raising OverflowError."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 def logit(p: float) -> float:

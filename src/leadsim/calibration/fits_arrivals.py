@@ -24,7 +24,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from leadsim.calibration.estimates import Z95, Estimate, FitLog, wald_transformed
+from leadsim.calibration.estimates import safe_exp, Z95, Estimate, FitLog, wald_transformed
 from leadsim.scenarios.schema import WEEKDAYS
 
 #: Leads created in the same second, at least this many, are a batch upload.
@@ -170,18 +170,14 @@ def _fit_stream(fit: SourceArrivalFit, stream: pd.Series, zone: str, first: dt.d
     params, cov = result.params, result.cov_params()
     n = int(data["count"].sum())
     fit.hours = [0.0] * 24
-    for h in live_hours:
-        key = f"h{h}"
-        est = wald_transformed(float(params[key]), float(result.bse[key]), n, math.exp,
-                               "Poisson GLM, hour-of-day weight relative to the busiest hour") \
-            if key in params else _one(n)
+    for h, est in _centred(params, cov, "h", live_hours, ref_h, n,
+                           "Poisson GLM, hour-of-day weight relative to the geometric mean of hours "
+                           "with arrivals").items():
         fit.hour_estimates[h] = est
         fit.hours[h] = round(est.value, 6)
-    for d in live_days:
-        key = f"d{d}"
-        est = wald_transformed(float(params[key]), float(result.bse[key]), n, math.exp,
-                               "Poisson GLM, weekday weight relative to the busiest weekday") \
-            if key in params else _one(n)
+    for d, est in _centred(params, cov, "d", live_days, ref_d, n,
+                           "Poisson GLM, weekday weight relative to the geometric mean of weekdays "
+                           "with arrivals").items():
         fit.weekday_estimates[WEEKDAYS[d]] = est
     fit.weekdays = {WEEKDAYS[d]: round(fit.weekday_estimates[WEEKDAYS[d]].value, 6) if d in live_days else 0.0
                     for d in range(7)}
@@ -218,5 +214,22 @@ def _fit_stream(fit: SourceArrivalFit, stream: pd.Series, zone: str, first: dt.d
                  "are fitted but uncertain")
 
 
-def _one(n: int) -> Estimate:
-    return Estimate(1.0, 1.0, 1.0, n, "reference level (1 by definition)")
+def _centred(params: pd.Series, cov: pd.DataFrame, prefix: str, levels: list[int], ref: int, n: int,
+             method: str) -> dict[int, Estimate]:
+    """Weights relative to the geometric mean of the levels, with delta-method intervals.
+
+    Relative to the busiest level would be simpler, but the busiest level is picked by
+    the same noisy counts, which biases every ratio to it downwards.
+    """
+    names = list(params.index)
+    contrast = np.zeros((len(levels), len(names)))
+    for i, level in enumerate(levels):
+        if level != ref:
+            contrast[i, names.index(f"{prefix}{level}")] += 1.0
+        for other in levels:
+            if other != ref:
+                contrast[i, names.index(f"{prefix}{other}")] -= 1.0 / len(levels)
+    centred = contrast @ params.to_numpy()
+    se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", contrast, cov.to_numpy(), contrast), 0.0))
+    return {level: wald_transformed(float(centred[i]), float(se[i]), n, safe_exp, method)
+            for i, level in enumerate(levels)}

@@ -37,7 +37,7 @@ from scipy.special import expit as np_expit
 from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.tools.numdiff import approx_fprime
 
-from leadsim.calibration.estimates import Estimate, FitLog, expit, logit, proportion, wald_transformed
+from leadsim.calibration.estimates import safe_exp, Estimate, FitLog, expit, logit, proportion, wald_transformed
 from leadsim.scenarios.schema import WEEKDAYS
 
 #: Fewest calls for an attempt number, hour or weekday of its own.
@@ -181,10 +181,10 @@ def fit_contact(table: pd.DataFrame, live: np.ndarray, log: FitLog) -> dict[str,
             path = {"attempt": "contact.attempt_odds", "hour": "contact.hour_odds",
                     "weekday": "contact.weekday_odds"}[part]
             label = WEEKDAYS[int(key)] if part == "weekday" else key
-            estimates[f"{path}.{label}"] = wald_transformed(params[i], se, cells[name], math.exp,
+            estimates[f"{path}.{label}"] = wald_transformed(params[i], se, cells[name], safe_exp,
                                                             "logistic MLE, exp(coefficient)")
     estimates["contact.age_decay.half_life_minutes"] = wald_transformed(
-        params[-2], float(bse[-2]), n, math.exp, "MLE, exp(log half-life)")
+        params[-2], float(bse[-2]), n, safe_exp, "MLE, exp(log half-life)")
     estimates["contact.age_decay.floor_odds"] = wald_transformed(
         params[-1], float(bse[-1]), n, expit, "MLE, expit(logit floor)")
     half = estimates["contact.age_decay.half_life_minutes"]

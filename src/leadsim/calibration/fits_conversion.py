@@ -30,11 +30,15 @@ from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.tools.numdiff import approx_fprime
 
 from leadsim.calibration.attempts import NS_PER_MINUTE
-from leadsim.calibration.estimates import Estimate, FitLog, expit, logit, proportion, wald_transformed
+from leadsim.calibration.estimates import safe_exp, Estimate, FitLog, expit, logit, proportion, wald_transformed
 
 #: Bands of minutes from creation to first contact for the observed curve.
 SPEED_BANDS = (0, 1, 5, 15, 60, 240, 1440, 10080, math.inf)
 QUALITY_POINTS = 64
+#: Fewest qualified contacts (with both outcomes) for a source's own close rate.
+MIN_QUALIFIED = 10
+#: Fewest contacts for a source's own qualification rate.
+MIN_CONTACTS = 10
 
 
 def quality_points(quality: Any) -> np.ndarray:
@@ -119,6 +123,13 @@ def fit_conversion(table: pd.DataFrame, qualities: dict[str, Any], skill: float,
             log.warn(f"conversion: source {s!r} has only {len(rows)} contacts; its rates are uncertain")
     out["observed_rates"] = raw
     out["speed_curve"] = speed_curve(first)
+    few = [s for s in sources if (first["source"] == s).sum() < MIN_CONTACTS
+           or first.loc[first["source"] == s, "qualified"].nunique() < 2]
+    if few:
+        log.warn(f"conversion: sources {few} have fewer than {MIN_CONTACTS} contacts (or all with one "
+                 "outcome): their qualification rates are kept from the base scenario")
+        first = first[~first["source"].isin(few)]
+        sources = [s for s in sources if s not in few]
     if len(first) < 20 or first["qualified"].nunique() < 2:
         log.warn("conversion: too few contacts with both outcomes to fit; kept from the base scenario")
         out["_estimates"], out["estimates"] = estimates, {}
@@ -138,13 +149,21 @@ def fit_conversion(table: pd.DataFrame, qualities: dict[str, Any], skill: float,
             "MLE integrating over the base quality distribution, expit(coefficient)")
     n = len(y)
     estimates["conversion.speed_decay.half_life_minutes"] = wald_transformed(
-        params[-2], float(bse[-2]), n, math.exp, "MLE, exp(log half-life)")
+        params[-2], float(bse[-2]), n, safe_exp, "MLE, exp(log half-life)")
     estimates["conversion.speed_decay.floor"] = wald_transformed(
         params[-1], float(bse[-1]), n, expit, "MLE, expit(logit floor)")
     out["qualify_loglik"] = round(float(result.llf), 3)
     # Closing, given qualified.
     qual = first[first["qualified"].to_numpy()]
-    close_src = [s for s in sources if (qual["source"] == s).any()]
+    close_src = []
+    for s in sources:
+        rows = qual[qual["source"] == s]
+        if len(rows) >= MIN_QUALIFIED and rows["converted"].nunique() == 2:
+            close_src.append(s)
+        else:
+            log.warn(f"conversion: source {s!r} has {len(rows)} qualified contacts (fewer than "
+                     f"{MIN_QUALIFIED}, or all with one outcome): its close rate is kept from the base scenario")
+    qual = qual[qual["source"].isin(close_src)]
     if len(qual) >= 10 and qual["converted"].nunique() == 2:
         cols = [(qual["source"] == s).to_numpy(float) for s in close_src]
         emailed = qual["emailed"].to_numpy(float)
@@ -166,7 +185,7 @@ def fit_conversion(table: pd.DataFrame, qualities: dict[str, Any], skill: float,
                 cp[i], float(cbse[i]), int(X[:, i].sum()), expit, "logistic MLE given the base skill, expit(coefficient)")
         if with_email:
             estimates["conversion.email_day1_lift"] = wald_transformed(
-                cp[-1], float(cbse[-1]), int(emailed.sum()), math.exp, "logistic MLE, exp(coefficient)")
+                cp[-1], float(cbse[-1]), int(emailed.sum()), safe_exp, "logistic MLE, exp(coefficient)")
     else:
         log.warn("conversion: too few qualified contacts to fit closing; kept from the base scenario")
     out["estimates"] = {k: e.as_dict() for k, e in estimates.items()}

@@ -101,11 +101,13 @@ class ReadContext:
     quarantine: Quarantine
     progress: Progress | None = None
     chunk_rows: int = CHUNK_ROWS
+    #: Zone for timestamps without an offset when the map names none (the --base floor's, if given).
+    naive_fallback: str | None = None
 
     @property
-    def naive_zone(self) -> str:
-        """Zone for timestamps without an offset: the map's, else the floor's."""
-        return self.cmap.timezone or self.floor_zone
+    def naive_zone(self) -> str | None:
+        """Zone for timestamps without an offset: the map's, else the fallback, else none."""
+        return self.cmap.timezone or self.naive_fallback
 
 
 # ---------------------------------------------------------------- raw chunks
@@ -441,7 +443,7 @@ def _concat_activities(parts: list[pd.DataFrame], lead_cats: list[pd.Categorical
                              "channel": pd.Categorical([], categories=canonical.CHANNELS),
                              "outcome": pd.Categorical([], categories=("",) + canonical.ACTIVITY_OUTCOMES),
                              "duration": pd.Series(dtype=np.float32)})
-    reps = union_categoricals([p["rep"].array for p in parts])  # type: ignore[arg-type]
+    reps = union_categoricals([p["rep"].array for p in parts])
     acts = pd.concat(parts, ignore_index=True)
     acts["rep"] = reps
     if lead_cats:
