@@ -59,7 +59,7 @@ def call_table(leads: pd.DataFrame, acts: pd.DataFrame, floor_zone: str) -> pd.D
         mask = zones == zone
         local = stamps[mask].tz_convert(str(zone))
         hour[mask] = local.hour
-        weekday[mask] = local.weekday
+        weekday[mask] = local.day_of_week
     table["hour"], table["weekday"] = hour, weekday
     first_step = np.full(len(leads), np.iinfo(np.int64).max, dtype=np.int64)
     if len(steps):

@@ -26,7 +26,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from leadsim.calibration import canonical
 from leadsim.scenarios.errors import NO_VALUE, Problem, ScenarioError
@@ -122,7 +129,7 @@ class ColumnMap(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _known_columns(self) -> "ColumnMap":
+    def _known_columns(self) -> ColumnMap:
         for kind in canonical.LOG_KINDS:
             section: KindMap = getattr(self, kind)
             known = set(canonical.columns(kind))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from leadsim.calibration import fits_arrivals as arr
 from leadsim.calibration.attempts import call_table
-from leadsim.calibration.colmap import ColumnMap, load_column_map
+from leadsim.calibration.colmap import load_column_map
 from leadsim.calibration.estimates import Estimate, FitLog
 from leadsim.calibration.fits_contact import fit_contact, live_inbound_mask
 from leadsim.calibration.fits_conversion import fit_conversion
@@ -114,12 +114,12 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     if lead_table is not None and len(lead_table):
         _arrivals(lead_table, acts, base_scenario, floor_zone, doc, fit, log)
     elif lead_table is not None:
-        log.warn("the leads file has no usable rows: arrivals kept from the base scenario")
+        log.warning("the leads file has no usable rows: arrivals kept from the base scenario")
     if acts is not None and lead_table is not None and len(acts):
         estimates.update(_outbound(lead_table, acts, base_scenario, floor_zone, doc, fit, log))
     elif acts is not None and len(acts):
         estimates.update(_handle_only(acts, doc, fit, log))
-        log.warn("activities without a leads file: only handle times and attempts per lead are fitted "
+        log.warning("activities without a leads file: only handle times and attempts per lead are fitted "
                  "(contact and conversion need each lead's creation time and source)")
     if call_log is not None:
         fit["fits"]["inbound"] = fit_inbound(call_log, floor_zone, log)
@@ -174,7 +174,7 @@ def _arrivals(leads: pd.DataFrame, acts: pd.DataFrame | None, base: Scenario, zo
     fit["days"] = {"first": str(first), "last": str(last), "span": span, "gaps": gaps,
                    "days_used_for_arrivals": span - len(excluded)}
     for g in gaps:
-        log.warn(f"no rows at all from {g['first']} to {g['last']} ({g['days']} day(s), about "
+        log.warning(f"no rows at all from {g['first']} to {g['last']} ({g['days']} day(s), about "
                  f"{g['expected_rows']:.0f} rows expected): treated as missing data, not zero demand; "
                  "those days are left out of the arrival fits")
     doc.put(("calendar", "start"), str(first), "first day of the history", "calendar.start")
@@ -192,7 +192,7 @@ def _arrivals(leads: pd.DataFrame, acts: pd.DataFrame | None, base: Scenario, zo
         fits[name] = f.as_dict()
         src = dict(base_sources.get(name) or {**template, "name": name, "kind": "stream"})
         if name not in base_sources:
-            log.warn(f"source {name!r} is not in the base scenario: its quality, time zones, expiry and "
+            log.warning(f"source {name!r} is not in the base scenario: its quality, time zones, expiry and "
                      f"money come from base source {template['name']!r}")
         i = len(new_sources)
         new_sources.append(src)
@@ -212,7 +212,7 @@ def _arrivals(leads: pd.DataFrame, acts: pd.DataFrame | None, base: Scenario, zo
                 "Poisson GLM hour x weekday weights; intervals in fit.json", f"sources.{name}.profile")
     dropped = sorted(set(base_sources) - set(fits))
     if dropped:
-        log.warn(f"base sources {dropped} have no leads in the history: left out of the calibrated scenario")
+        log.warning(f"base sources {dropped} have no leads in the history: left out of the calibrated scenario")
         for section in (("contact", "base"), ("conversion", "qualify"), ("conversion", "close")):
             table = doc.data[section[0]][section[1]]
             for name in dropped:
@@ -322,7 +322,7 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
         elif path[1] == "email_day1_lift":
             doc.put(path, ratio(e.value), e.comment(), key)
     if len(base.teams) > 1:
-        log.warn(f"the base has {len(base.teams)} teams: every team gets the same fitted handle times; "
+        log.warning(f"the base has {len(base.teams)} teams: every team gets the same fitted handle times; "
                  "close odds assume the first team's skill")
     practice = fit_practice(table, int(table["lead"].nunique()), log)
     fit["fits"]["practice"] = practice
@@ -346,7 +346,7 @@ def _staffing(acts: pd.DataFrame, zone: str) -> dict[str, Any]:
     frame = pd.DataFrame({"hour": local.floor("h"), "rep": calls["rep"].astype(str).to_numpy()})
     per_hour = frame.groupby("hour")["rep"].nunique()
     idx = pd.DatetimeIndex(per_hour.index)
-    how = idx.weekday * 24 + idx.hour
+    how = idx.day_of_week * 24 + idx.hour
     weeks = max(1, int(np.ceil(((local.max() - local.min()).days + 1) / 7)))
     table = per_hour.groupby(how).sum() / weeks
     busy = calls["duration"].astype(float).groupby(frame["hour"].to_numpy()).sum() / 3600.0

@@ -103,7 +103,7 @@ class FitLog:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def warn(self, text: str) -> None:
+    def warning(self, text: str) -> None:
         """Record a warning (sparse cells pooled, a parameter not identified, ...)."""
         if text not in self.warnings:
             self.warnings.append(text)

@@ -24,7 +24,13 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from leadsim.calibration.estimates import safe_exp, Z95, Estimate, FitLog, wald_transformed
+from leadsim.calibration.estimates import (
+    Z95,
+    Estimate,
+    FitLog,
+    safe_exp,
+    wald_transformed,
+)
 from leadsim.scenarios.schema import WEEKDAYS
 
 #: Leads created in the same second, at least this many, are a batch upload.
@@ -125,11 +131,11 @@ def fit_source(name: str, created: pd.Series, zone: str, first: dt.date, last: d
     if fit.batches and stream.size < int(in_batch.sum()):
         fit.kind = "batch"
         if stream.size:
-            log.warn(f"source {name!r}: {stream.size} leads outside its {len(fit.batches)} batch "
+            log.warning(f"source {name!r}: {stream.size} leads outside its {len(fit.batches)} batch "
                      "upload(s) are not modelled (a batch source has no stream part)")
         return fit
     if fit.batches:
-        log.warn(f"source {name!r}: {int(in_batch.sum())} leads in {len(fit.batches)} batch upload(s) "
+        log.warning(f"source {name!r}: {int(in_batch.sum())} leads in {len(fit.batches)} batch upload(s) "
                  "reported in fit.json but not written (a stream source cannot hold batches)")
     _fit_stream(fit, stream, zone, first, last, excluded, log)
     return fit
@@ -142,7 +148,7 @@ def _hour_table(stream: pd.Series, zone: str, first: dt.date, last: dt.date,
     keys = pd.Series(local.tz_localize(None).floor("h")).value_counts()
     hours = pd.date_range(pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(hours=23), freq="h")
     hours = hours[~pd.Index(hours.date).isin(list(excluded))]
-    table = pd.DataFrame({"hour": hours.hour, "weekday": hours.weekday,
+    table = pd.DataFrame({"hour": hours.hour, "weekday": hours.day_of_week,
                           "count": keys.reindex(hours, fill_value=0).to_numpy()})
     return table
 
@@ -155,7 +161,7 @@ def _fit_stream(fit: SourceArrivalFit, stream: pd.Series, zone: str, first: dt.d
     live_hours = [h for h in range(24) if by_hour[h] > 0]
     live_days = [d for d in range(7) if by_day[d] > 0]
     if not live_hours or not live_days:
-        log.warn(f"source {fit.source!r}: no stream arrivals to fit")
+        log.warning(f"source {fit.source!r}: no stream arrivals to fit")
         return
     ref_h, ref_d = int(by_hour.idxmax()), int(by_day.idxmax())
     data = table[table["hour"].isin(live_hours) & table["weekday"].isin(live_days)]
@@ -201,16 +207,16 @@ def _fit_stream(fit: SourceArrivalFit, stream: pd.Series, zone: str, first: dt.d
     days = days[days["mu"] > 0]
     var_ratio = float(((days["count"] - days["mu"]) ** 2).sum() / days["mu"].sum()) if len(days) else math.nan
     fit.dispersion = {"pearson_chi2_per_df_hourly": round(pearson, 4),
-                      "daily_variance_to_mean": round(var_ratio, 4), "days": int(len(days))}
+                      "daily_variance_to_mean": round(var_ratio, 4), "days": len(days)}
     fit.goodness = {"deviance": round(float(result.deviance), 3), "df_resid": df,
                     "deviance_p_value": round(float(stats.chi2.sf(result.deviance, df)), 6)}
     if var_ratio > 1.5 and len(days) >= 14:
-        log.warn(f"source {fit.source!r}: day-to-day volume is over-dispersed (variance/mean "
+        log.warning(f"source {fit.source!r}: day-to-day volume is over-dispersed (variance/mean "
                  f"{var_ratio:.2f} per day); the scenario's Poisson arrivals understate it (no field "
                  "for over-dispersion yet: issue 'Model a real floor')")
     sparse = [h for h in live_hours if by_hour[h] < 5]
     if sparse:
-        log.warn(f"source {fit.source!r}: hours {sparse} have fewer than 5 arrivals; their weights "
+        log.warning(f"source {fit.source!r}: hours {sparse} have fewer than 5 arrivals; their weights "
                  "are fitted but uncertain")
 
 

@@ -37,7 +37,15 @@ from scipy.special import expit as np_expit
 from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.tools.numdiff import approx_fprime
 
-from leadsim.calibration.estimates import safe_exp, Estimate, FitLog, expit, logit, proportion, wald_transformed
+from leadsim.calibration.estimates import (
+    Estimate,
+    FitLog,
+    expit,
+    logit,
+    proportion,
+    safe_exp,
+    wald_transformed,
+)
 from leadsim.scenarios.schema import WEEKDAYS
 
 #: Fewest calls for an attempt number, hour or weekday of its own.
@@ -95,7 +103,7 @@ def _levels(values: np.ndarray, candidates: list[int], label: str, log: FitLog) 
     kept = [c for c in candidates if counts.get(c, 0) >= MIN_CELL]
     sparse = [c for c in candidates if 0 < counts.get(c, 0) < MIN_CELL]
     if sparse:
-        log.warn(f"contact model: {label} {sparse} have fewer than {MIN_CELL} calls each: pooled "
+        log.warning(f"contact model: {label} {sparse} have fewer than {MIN_CELL} calls each: pooled "
                  "(odds 1)")
     ref = int(counts.reindex(kept).idxmax()) if kept else candidates[0]
     return [c for c in kept if c != ref], ref
@@ -133,14 +141,14 @@ def fit_contact(table: pd.DataFrame, live: np.ndarray, log: FitLog) -> dict[str,
         log.note(f"contact model fitted on a fixed-seed sample of {MAX_FIT_ROWS:,} attempts")
     sources = sorted(data["source"].unique())
     if not sources or data["reached"].nunique() < 2:
-        log.warn("contact model: not enough calls with both outcomes to fit; kept from the base scenario")
+        log.warning("contact model: not enough calls with both outcomes to fit; kept from the base scenario")
         out["estimates"] = {k: v.as_dict() for k, v in estimates.items()}
         out["_estimates"] = estimates
         return out
     k_counts = data["k"].value_counts()
     k_max = max([k for k in k_counts.index if k_counts[k] >= MIN_CELL] or [1])
     if (data["k"] > k_max).any():
-        log.warn(f"contact model: attempts after the {k_max}th have fewer than {MIN_CELL} calls each: "
+        log.warning(f"contact model: attempts after the {k_max}th have fewer than {MIN_CELL} calls each: "
                  f"pooled with attempt {k_max} (the scenario repeats the last attempt_odds value)")
     k = np.minimum(data["k"].to_numpy(), k_max)
     hours, ref_h = _levels(data["hour"].to_numpy(), list(range(24)), "local hours", log)
@@ -189,7 +197,7 @@ def fit_contact(table: pd.DataFrame, live: np.ndarray, log: FitLog) -> dict[str,
         params[-1], float(bse[-1]), n, expit, "MLE, expit(logit floor)")
     half = estimates["contact.age_decay.half_life_minutes"]
     if not math.isfinite(half.high) or half.high / max(half.low, 1e-9) > 1e3:
-        log.warn("contact model: the age decay is poorly identified by these data (its interval spans "
+        log.warning("contact model: the age decay is poorly identified by these data (its interval spans "
                  "three orders of magnitude); attempt number and lead age move together")
     out.update({
         "reference": {"hour": ref_h, "weekday": WEEKDAYS[ref_d],

@@ -18,6 +18,7 @@ reported beside them.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import Any
@@ -30,7 +31,15 @@ from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.tools.numdiff import approx_fprime
 
 from leadsim.calibration.attempts import NS_PER_MINUTE
-from leadsim.calibration.estimates import safe_exp, Estimate, FitLog, expit, logit, proportion, wald_transformed
+from leadsim.calibration.estimates import (
+    Estimate,
+    FitLog,
+    expit,
+    logit,
+    proportion,
+    safe_exp,
+    wald_transformed,
+)
 
 #: Bands of minutes from creation to first contact for the observed curve.
 SPEED_BANDS = (0, 1, 5, 15, 60, 240, 1440, 10080, math.inf)
@@ -120,18 +129,18 @@ def fit_conversion(table: pd.DataFrame, qualities: dict[str, Any], skill: float,
         c = proportion(int(rows["converted"].sum()), int(rows["qualified"].sum()))
         raw[s] = {"qualified_given_contact": q.as_dict(), "converted_given_qualified": c.as_dict()}
         if len(rows) < 30:
-            log.warn(f"conversion: source {s!r} has only {len(rows)} contacts; its rates are uncertain")
+            log.warning(f"conversion: source {s!r} has only {len(rows)} contacts; its rates are uncertain")
     out["observed_rates"] = raw
     out["speed_curve"] = speed_curve(first)
     few = [s for s in sources if (first["source"] == s).sum() < MIN_CONTACTS
            or first.loc[first["source"] == s, "qualified"].nunique() < 2]
     if few:
-        log.warn(f"conversion: sources {few} have fewer than {MIN_CONTACTS} contacts (or all with one "
+        log.warning(f"conversion: sources {few} have fewer than {MIN_CONTACTS} contacts (or all with one "
                  "outcome): their qualification rates are kept from the base scenario")
         first = first[~first["source"].isin(few)]
         sources = [s for s in sources if s not in few]
     if len(first) < 20 or first["qualified"].nunique() < 2:
-        log.warn("conversion: too few contacts with both outcomes to fit; kept from the base scenario")
+        log.warning("conversion: too few contacts with both outcomes to fit; kept from the base scenario")
         out["_estimates"], out["estimates"] = estimates, {}
         return out
     # Qualification.
@@ -161,7 +170,7 @@ def fit_conversion(table: pd.DataFrame, qualities: dict[str, Any], skill: float,
         if len(rows) >= MIN_QUALIFIED and rows["converted"].nunique() == 2:
             close_src.append(s)
         else:
-            log.warn(f"conversion: source {s!r} has {len(rows)} qualified contacts (fewer than "
+            log.warning(f"conversion: source {s!r} has {len(rows)} qualified contacts (fewer than "
                      f"{MIN_QUALIFIED}, or all with one outcome): its close rate is kept from the base scenario")
     qual = qual[qual["source"].isin(close_src)]
     if len(qual) >= 10 and qual["converted"].nunique() == 2:
@@ -187,7 +196,7 @@ def fit_conversion(table: pd.DataFrame, qualities: dict[str, Any], skill: float,
             estimates["conversion.email_day1_lift"] = wald_transformed(
                 cp[-1], float(cbse[-1]), int(emailed.sum()), safe_exp, "logistic MLE, exp(coefficient)")
     else:
-        log.warn("conversion: too few qualified contacts to fit closing; kept from the base scenario")
+        log.warning("conversion: too few qualified contacts to fit closing; kept from the base scenario")
     out["estimates"] = {k: e.as_dict() for k, e in estimates.items()}
     out["_estimates"] = estimates
     return out
@@ -197,7 +206,7 @@ def speed_curve(first: pd.DataFrame) -> list[dict[str, Any]]:
     """Observed qualification and conversion by band of minutes to first contact."""
     rows = []
     minutes = first["minutes"].to_numpy()
-    for lo, hi in zip(SPEED_BANDS[:-1], SPEED_BANDS[1:]):
+    for lo, hi in itertools.pairwise(SPEED_BANDS):
         m = (minutes >= lo) & (minutes < hi)
         n = int(m.sum())
         if not n:

@@ -45,7 +45,7 @@ def fit_durations(minutes: np.ndarray, label: str, log: FitLog) -> dict[str, Any
     x = minutes[np.isfinite(minutes)]
     out: dict[str, Any] = {"n": int(x.size)}
     if x.size < MIN_ROWS:
-        log.warn(f"handle time {label}: only {x.size} observations; kept from the base scenario")
+        log.warning(f"handle time {label}: only {x.size} observations; kept from the base scenario")
         out["written"] = None
         return out
     mean = mean_interval(x)

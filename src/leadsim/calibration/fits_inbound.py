@@ -44,7 +44,7 @@ def fit_patience(wait: np.ndarray, abandoned: np.ndarray, log: FitLog) -> dict[s
     wait = np.maximum(wait.astype(float), 1e-3)
     out: dict[str, Any] = {"calls": int(wait.size), "abandoned": int(abandoned.sum())}
     if abandoned.sum() < 10:
-        log.warn("patience: fewer than 10 abandoned calls; not fitted")
+        log.warning("patience: fewer than 10 abandoned calls; not fitted")
         return out
     data = stats.CensoredData(uncensored=wait[abandoned], right=wait[~abandoned])
     fits: dict[str, Any] = {}
@@ -74,7 +74,7 @@ def fit_inbound(calls: pd.DataFrame, zone: str, log: FitLog) -> dict[str, Any]:
     local = pd.DatetimeIndex(calls["arrived"]).tz_convert(zone)
     days = max(1, len(np.unique(local.date)))
     out["offered_per_day"] = round(len(calls) / days, 3)
-    how = pd.Series(local.weekday * 24 + local.hour).value_counts().sort_index()
+    how = pd.Series(local.day_of_week * 24 + local.hour).value_counts().sort_index()
     out["offered_per_hour_of_week_total"] = {int(k): int(v) for k, v in how.items()}
     keep = answered | abandoned
     out["patience"] = fit_patience(calls["wait"].to_numpy()[keep], abandoned[keep], log)

@@ -64,7 +64,7 @@ def fit_practice(table: pd.DataFrame, called_leads: int, log: FitLog) -> dict[st
         g = gap[(k == a) & np.isfinite(gap)]
         if g.size < MIN_GAPS:
             if g.size:
-                log.warn(f"practice: only {g.size} observed gaps before attempt {a}; spacing from there on "
+                log.warning(f"practice: only {g.size} observed gaps before attempt {a}; spacing from there on "
                          "repeats the last well-observed value")
             break
         p10 = float(np.clip(np.quantile(g, 0.10), 0.0, MAX_MINUTES))
@@ -85,7 +85,7 @@ def fit_practice(table: pd.DataFrame, called_leads: int, log: FitLog) -> dict[st
     if human:
         dist = unreached.value_counts(normalize=True).sort_index()
         out["gives_up_after_choices"] = {int(k): round(float(v), 4) for k, v in dist.items()}
-        log.warn(f"practice: {never_twice.value:.0%} of leads missed on the first call were never called "
+        log.warning(f"practice: {never_twice.value:.0%} of leads missed on the first call were never called "
                  "again, as reps without a cadence do; fit.json gives the observed give-up distribution "
                  "(behaviour.human.gives_up_after); the calibrated cadence keeps the observed target")
     out["scenario"] = scenario

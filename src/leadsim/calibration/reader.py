@@ -51,7 +51,8 @@ class Quarantine:
         self._handle: TextIO | None = None
         self._writer: Any = None
         if path is not None:
-            self._handle = open(path, "w", newline="", encoding="utf-8", errors="backslashreplace")
+            # Kept open across chunks (rows are written as they are found); closed by close().
+            self._handle = open(path, "w", newline="", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
             self._writer = csv.writer(self._handle)
             self._writer.writerow(QUARANTINE_COLUMNS)
 

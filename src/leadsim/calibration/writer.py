@@ -115,7 +115,7 @@ def to_yaml(doc: Calibrated, header: list[str]) -> str:
 
 def header_lines(inputs: dict[str, str | None], base_name: str, doc: Calibrated) -> list[str]:
     """The explanatory header: inputs, what was fitted, what comes from the base."""
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     head = [f"Calibrated by `leadsim calibrate` on {now} from:"]
     head += [f"  {kind}: {path}" for kind, path in inputs.items() if path]
     head += ["", "Fitted from the logs (each with a comment: estimate, 95% interval, sample size):"]
