@@ -53,7 +53,10 @@ def proportion(successes: int, n: int, method: str = "Wilson score interval") ->
     denom = 1 + Z95**2 / n
     centre = (p + Z95**2 / (2 * n)) / denom
     half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), n, method)
+    # At 0 or n successes the bound is exactly 0 or 1 (the formula leaves rounding dust).
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Estimate(p, low, high, n, method)
 
 
 def mean_interval(values: np.ndarray, method: str = "sample mean, normal interval") -> Estimate:
