@@ -234,3 +234,12 @@ def test_cli_calibrate_bad_input_exits_2(tmp_path, args, message):
     res = CliRunner().invoke(main, ["calibrate", *args, "--out", str(tmp_path / "out")])
     assert res.exit_code == 2, res.output
     assert message in res.output and "Traceback" not in res.output
+
+
+def test_patience_ignores_callers_who_left_before_the_queue():
+    log = FitLog()
+    wait = np.r_[np.zeros(500), np.full(200, 30.0), np.full(300, 90.0)]
+    abandoned = np.r_[np.ones(500, bool), np.ones(200, bool), np.zeros(300, bool)]
+    fit = fit_patience(wait, abandoned, log)
+    assert fit["abandoned_before_queue"] == 500 and fit["abandoned"] == 200
+    assert any("left before the queue" in n for n in log.notes)

@@ -402,3 +402,46 @@ def test_column_map_file_errors(tmp_path):
         load_column_map(write(tmp_path / "m2.yaml", "- a\n- b\n"))
     with pytest.raises(ScenarioError, match="unknown preset"):
         load_column_map(preset="oracle")
+
+
+# ---------------------------------------------------------------- split date/time columns (call-centre logs)
+
+BANK_MAP = {
+    "separator": "\t", "timezone": "Asia/Jerusalem", "date_format": "%y%m%d %H:%M:%S", "clock_skew_seconds": 5,
+    "calls": {
+        "date_column": "date", "empty_values": ["0:00:00", "NO_SERVER"], "join": {"call_id": ["line", "id"]},
+        "columns": {"arrived_at": ["q_start", "vru_exit"], "answered_at": "ser_start",
+                    "ended_at": ["ser_exit", "q_exit"], "outcome": "outcome", "agent_id": "server",
+                    "line": "type"},
+        "values": {"outcome": {"AGENT": "answered", "HANG": "abandoned"}},
+    },
+}
+BANK_HEADER = "line\tid\ttype\tdate\tvru_exit\tq_start\tq_exit\toutcome\tser_start\tser_exit\tserver\n"
+
+
+def test_separate_date_and_time_columns_fallbacks_and_joined_ids(tmp_path):
+    rows = [
+        "AA01\t1\tPS\t990105\t8:00:00\t8:00:00\t8:00:40\tAGENT\t8:00:40\t8:03:00\tDANA",   # queued, answered
+        "AA02\t1\tPS\t990105\t8:10:00\t0:00:00\t0:00:00\tAGENT\t8:09:59\t8:12:00\tDANA",   # no queue, 1 s skew
+        "AA01\t2\tPS\t990105\t23:58:00\t23:58:00\t23:58:30\tAGENT\t23:58:30\t0:04:00\tEDEN",  # past midnight
+        "AA01\t3\tPS\t990105\t9:00:00\t9:00:00\t9:01:30\tHANG\t0:00:00\t0:00:00\tNO_SERVER",  # abandoned
+        "AA01\t4\tPS\t990105\t9:00:00\t9:00:00\t8:01:30\tHANG\t0:00:00\t0:00:00\tNO_SERVER",  # ends an hour early
+    ]
+    ctx = ReadContext(parse_column_map(BANK_MAP, "bank.yaml"), "Asia/Jerusalem", Quarantine(tmp_path / "q.csv"))
+    calls, summary = read_calls(write(tmp_path / "c.txt", BANK_HEADER + "\n".join(rows) + "\n"), ctx)
+    assert list(calls["call_id"]) == ["AA01/1", "AA02/1", "AA01/2", "AA01/3"]  # same id, another line
+    assert list(calls["wait"]) == [40.0, 0.0, 30.0, 90.0]
+    assert calls["service"].iloc[2] == 330.0  # 23:58:30 -> 00:04:00 next day
+    assert pd.isna(calls["answered"].iloc[3])
+    assert summary.notes["times_after_midnight_moved_to_next_day"] == 1
+    assert summary.notes["clock_skew_corrected"] == 1
+    assert summary.notes["calls_crossing_midnight_used"] == 1
+    assert [r["reason"] for r in quarantined(ctx)] == ["timestamps out of order (arrived <= answered <= ended)"]
+
+
+def test_missing_joined_or_date_column_is_a_clear_error(tmp_path):
+    ctx = context(tmp_path, parse_column_map(BANK_MAP, "bank.yaml"))
+    with pytest.raises(ScenarioError, match="joined from"):
+        read_calls(write(tmp_path / "c.txt", BANK_HEADER.replace("\tid\t", "\tident\t")), ctx)
+    with pytest.raises(ScenarioError, match="date_column 'date'"):
+        read_calls(write(tmp_path / "d.txt", BANK_HEADER.replace("\tdate\t", "\tday\t")), ctx)

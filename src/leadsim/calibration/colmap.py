@@ -54,10 +54,27 @@ class _Strict(BaseModel):
 class KindMap(_Strict):
     """How one log kind's columns are named and coded in the export."""
 
-    columns: dict[str, str] = Field(
+    columns: dict[str, str | list[str]] = Field(
         default_factory=dict,
-        description="Canonical column -> the export's column name; unnamed columns keep "
-        "their canonical name.",
+        description="Canonical column -> the export's column name, or a list of names whose "
+        "first non-empty value is taken; unnamed columns keep their canonical name.",
+    )
+    join: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Canonical column -> several export columns joined with '/' (an id that is "
+        "unique only together, e.g. call_id per line: {call_id: [line, call_id]}).",
+    )
+    empty_values: list[str] = Field(
+        default_factory=list,
+        description="Values that mean 'empty' in this export (e.g. '0:00:00' for a time that "
+        "did not happen, 'NULL').",
+    )
+    date_column: str | None = Field(
+        None,
+        description="For exports with the date and the time of day in separate columns: the "
+        "date column, prefixed (with a space) to every timestamp column; date_format then "
+        "describes 'date time'. A time earlier than the row's first timestamp is taken to be "
+        "after midnight (next day) and counted.",
     )
     constants: dict[str, str] = Field(
         default_factory=dict,
@@ -93,6 +110,11 @@ class ColumnMap(_Strict):
     )
     separator: str = Field(",", min_length=1, max_length=1, description="Field separator.")
     encoding: str = Field("utf-8", description="Text encoding of the files.")
+    clock_skew_seconds: float = Field(
+        0, ge=0, le=3600,
+        description="Tolerance for clocks that disagree: a call answered or ended up to this many "
+        "seconds before the previous step is corrected (and counted), not quarantined.",
+    )
     max_duration_seconds: float = Field(
         DEFAULT_MAX_DURATION_SECONDS, gt=0, le=7 * 86400,
         description="Longer activities or calls are quarantined as absurd.",
@@ -133,7 +155,7 @@ class ColumnMap(_Strict):
         for kind in canonical.LOG_KINDS:
             section: KindMap = getattr(self, kind)
             known = set(canonical.columns(kind))
-            for part in ("columns", "constants", "values"):
+            for part in ("columns", "constants", "values", "join"):
                 for key in getattr(section, part):
                     if key not in known:
                         raise ValueError(

@@ -25,7 +25,7 @@ from leadsim.calibration.estimates import Estimate, FitLog
 from leadsim.calibration.fits_contact import fit_contact, live_inbound_mask
 from leadsim.calibration.fits_conversion import fit_conversion
 from leadsim.calibration.fits_handle import fit_handle_times
-from leadsim.calibration.fits_inbound import fit_inbound
+from leadsim.calibration.fits_inbound import fit_inbound, weekday_counts
 from leadsim.calibration.fits_practice import fit_practice
 from leadsim.calibration.reader import (
     Progress,
@@ -348,7 +348,7 @@ def _staffing(acts: pd.DataFrame, zone: str) -> dict[str, Any]:
     idx = pd.DatetimeIndex(per_hour.index)
     how = idx.day_of_week * 24 + idx.hour
     weeks = max(1, int(np.ceil(((local.max() - local.min()).days + 1) / 7)))
-    table = per_hour.groupby(how).sum() / weeks
+    table = per_hour.groupby(how).sum() / weekday_counts(idx)[np.asarray(sorted(set(how))) // 24]
     busy = calls["duration"].astype(float).groupby(frame["hour"].to_numpy()).sum() / 3600.0
     occupancy = float(busy.sum() / per_hour.sum()) if per_hour.sum() else None
     return {"reps_active_per_hour_of_week": {int(k): round(float(v), 3) for k, v in table.items()},

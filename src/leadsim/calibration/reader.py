@@ -130,22 +130,35 @@ def _open(path: Path, cmap: ColumnMap) -> TextIO:
         raise ScenarioError(str(path), None, f"cannot read file: {exc.strerror or exc}") from None
 
 
-def _header_map(kind: str, header: list[str], section: KindMap, file: str) -> dict[str, int | None]:
-    """Canonical column -> index in the export's header (None: constant or absent optional)."""
+def _header_map(kind: str, header: list[str], section: KindMap, file: str) -> dict[str, list[int] | None]:
+    """Canonical column -> indices in the export's header (None: a constant or an absent optional)."""
     positions = {name.strip().lstrip("\ufeff"): i for i, name in enumerate(header)}
-    found: dict[str, int | None] = {}
+    found: dict[str, list[int] | None] = {}
     missing = []
     for col in canonical.columns(kind):
-        name = section.columns.get(col, col)
-        if name in positions:
-            found[col] = positions[name]
+        if col in section.join:
+            absent = [n for n in section.join[col] if n not in positions]
+            if absent:
+                missing.append(f"{col} (joined from {absent})")
+            else:
+                found[col] = [positions[n] for n in section.join[col]]
+            continue
+        names = section.columns.get(col, col)
+        names = [names] if isinstance(names, str) else list(names)
+        absent = [n for n in names if n not in positions]
+        if not absent:
+            found[col] = [positions[n] for n in names]
         elif col in section.constants:
             found[col] = None
-        elif col in canonical.REQUIRED[kind]:
-            missing.append(f"{col} (as {name!r})" if name != col else col)
+        elif col in canonical.REQUIRED[kind] or len(absent) < len(names):
+            missing.append(f"{col} (as {absent if len(absent) > 1 else absent[0]!r})" if names != [col] else col)
+    if section.date_column is not None and section.date_column not in positions:
+        missing.append(f"date_column {section.date_column!r}")
     if missing:
         raise ScenarioError(file, None, f"{kind} log lacks required columns {missing}; map them in the "
                             "column map (columns: or constants:)", header)
+    if section.date_column is not None:
+        found["__date__"] = [positions[section.date_column]]
     return found
 
 
@@ -201,29 +214,48 @@ def _chunks(path: Path, kind: str, ctx: ReadContext, summary: ReadSummary) -> It
             if len(rows) >= ctx.chunk_rows:
                 ctx.quarantine.add(kind, file, bad_lines, bad_reasons, bad_rows)
                 bad_lines, bad_reasons, bad_rows = [], [], []
-                yield _make_chunk(rows, lines, raws, positions, section)
+                yield _make_chunk(rows, lines, raws, positions, section, kind)
                 rows, lines, raws = [], [], []
                 if ctx.progress is not None:
                     ctx.progress(kind, summary.rows_read)
         ctx.quarantine.add(kind, file, bad_lines, bad_reasons, bad_rows)
         if rows:
-            yield _make_chunk(rows, lines, raws, positions, section)
+            yield _make_chunk(rows, lines, raws, positions, section, kind)
         if ctx.progress is not None:
             ctx.progress(kind, summary.rows_read)
 
 
 def _make_chunk(rows: list[list[str]], lines: list[int], raws: list[str],
-                positions: dict[str, int | None], section: KindMap) -> _Chunk:
+                positions: dict[str, list[int] | None], section: KindMap, kind: str) -> _Chunk:
     table = pd.DataFrame(rows, dtype=object)
+    empty = set(section.empty_values)
     data: dict[str, pd.Series] = {}
     for col, pos in positions.items():
-        series = table[pos].astype(str).str.strip() if pos is not None else \
-            pd.Series([section.constants[col]] * len(table), dtype=object)
+        if pos is None:
+            series = pd.Series([section.constants[col]] * len(table), dtype=object)
+        else:
+            series = _clean(table[pos[0]], empty)
+            if col in section.join:
+                for other in pos[1:]:
+                    series = series + "/" + _clean(table[other], empty)
+                pos = pos[:1]
+            for other in pos[1:]:  # fallback columns: the first non-empty value wins
+                series = series.where(series != "", _clean(table[other], empty))
         mapping = section.values.get(col)
         if mapping:
             series = series.map(mapping).fillna(series)
         data[col] = series
+    date = data.pop("__date__", None)
+    if date is not None:
+        for col in canonical.TIMESTAMPS[kind]:
+            if col in data:
+                data[col] = (date + " " + data[col]).where(data[col] != "", "")
     return _Chunk(pd.DataFrame(data), np.asarray(lines, dtype=np.int64), raws)
+
+
+def _clean(series: pd.Series, empty: set[str]) -> pd.Series:
+    series = series.astype(str).str.strip()
+    return series.where(~series.isin(empty), "") if empty else series
 
 
 def _reject(ctx: ReadContext, kind: str, file: str, chunk: _Chunk, reasons: np.ndarray) -> np.ndarray:
@@ -464,7 +496,7 @@ def read_calls(path: Path, ctx: ReadContext) -> tuple[pd.DataFrame, ReadSummary]
     summary = ReadSummary(kind, file)
     seen = _SeenHashes()
     parts: list[pd.DataFrame] = []
-    crossing = 0
+    crossing = rolled = skewed = 0
     fmt, zone, declared = ctx.cmap.date_format, ctx.naive_zone, ctx.cmap.timezone
     for chunk in _chunks(path, kind, ctx, summary):
         f = chunk.frame
@@ -474,6 +506,19 @@ def read_calls(path: Path, ctx: ReadContext) -> tuple[pd.DataFrame, ReadSummary]
         for col in ("arrived_at", "answered_at", "ended_at"):
             stamps[col], why = parse_timestamps(f[col], fmt, zone, declared, col)
             reasons = np.where((reasons == "") & (why != ""), why, reasons)
+        if ctx.cmap.calls.date_column is not None:
+            # The date is the call's arrival date: a time of day more than 12 hours before
+            # the arrival is after midnight (the next day), not a call that ended before it began.
+            for col in ("answered_at", "ended_at"):
+                back = (stamps[col] < stamps["arrived_at"] - pd.Timedelta(hours=12)).to_numpy()
+                stamps[col] = stamps[col].where(~back, stamps[col] + pd.Timedelta(days=1))
+                rolled += int(back.sum())
+        skew = pd.Timedelta(seconds=ctx.cmap.clock_skew_seconds)
+        if skew > pd.Timedelta(0):
+            for col, before in (("answered_at", "arrived_at"), ("ended_at", "answered_at"), ("ended_at", "arrived_at")):
+                early = ((stamps[col] < stamps[before]) & (stamps[col] >= stamps[before] - skew)).to_numpy()
+                stamps[col] = stamps[col].where(~early, stamps[before])
+                skewed += int(early.sum())
         arrived, answered, ended = stamps["arrived_at"], stamps["answered_at"], stamps["ended_at"]
         _first(reasons, arrived.isna().to_numpy(), "empty arrived_at")
         _first(reasons, ended.isna().to_numpy(), "empty ended_at")
@@ -513,6 +558,8 @@ def read_calls(path: Path, ctx: ReadContext) -> tuple[pd.DataFrame, ReadSummary]
     summary.rows_used = len(calls)
     summary.quarantined = ctx.quarantine.by_kind(kind)
     summary.notes["calls_crossing_midnight_used"] = crossing
+    summary.notes["times_after_midnight_moved_to_next_day"] = rolled
+    summary.notes["clock_skew_corrected"] = skewed
     return calls, summary
 
 
