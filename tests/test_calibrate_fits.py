@@ -199,9 +199,17 @@ def test_cli_calibrate_end_to_end(simulated, tmp_path):
     folder, _ = simulated
     out = tmp_path / "cal"
     res = CliRunner().invoke(main, ["calibrate", "--leads", str(folder / "leads.csv"), "--activities",
-                                    str(folder / "attempts.csv"), "--base", "baseline", "--out", str(out)])
+                                    str(folder / "attempts.csv"), "--base", "baseline", "--out", str(out),
+                                    "--backtest", "3"])
     assert res.exit_code == 0, res.output
     assert "FITTED" in res.output and "contact.base.web_form" in res.output
+    assert "BACK-TEST (in-sample, 3 replications)" in res.output
+    backtest = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
+    rows = backtest["metrics"]
+    assert set(rows) >= {"contact_rate", "attempts_per_lead", "conversion_rate", "speed_to_first_attempt_p50_min"}
+    # the calibrated scenario reproduces the history it was fitted to
+    assert rows["contact_rate"]["history_inside_prediction"] is True
+    assert abs(rows["attempts_per_lead"]["relative_error"]) < 0.1
     assert "reading activities:" in res.output  # progress (stderr is mixed in by CliRunner)
     for name in ("calibrated.yaml", "fit.json", "quarantine.csv"):
         assert (out / name).exists()
@@ -212,7 +220,7 @@ def test_cli_calibrate_end_to_end(simulated, tmp_path):
 def test_cli_calibrate_json(simulated, tmp_path):
     folder, _ = simulated
     res = CliRunner().invoke(main, ["calibrate", "--leads", str(folder / "leads.csv"), "--out", str(tmp_path),
-                                    "--json"])
+                                    "--json", "--backtest", "0"])
     assert res.exit_code == 0
     doc = json.loads(res.output[res.output.index("{"):])
     assert doc["read"]["leads"]["rows_used"] > 0
@@ -231,7 +239,7 @@ def test_cli_calibrate_bad_input_exits_2(tmp_path, args, message):
     (tmp_path / "L").write_text("lead_id,created_at,source\nA,2026-01-05T08:00:00-06:00,web\n", encoding="utf-8")
     (tmp_path / "E").write_text("", encoding="utf-8")
     args = [str(tmp_path / a) if a in ("L", "M", "E") else a for a in args]
-    res = CliRunner().invoke(main, ["calibrate", *args, "--out", str(tmp_path / "out")])
+    res = CliRunner().invoke(main, ["calibrate", *args, "--out", str(tmp_path / "out"), "--backtest", "0"])
     assert res.exit_code == 2, res.output
     assert message in res.output and "Traceback" not in res.output
 
@@ -243,3 +251,15 @@ def test_patience_ignores_callers_who_left_before_the_queue():
     fit = fit_patience(wait, abandoned, log)
     assert fit["abandoned_before_queue"] == 500 and fit["abandoned"] == 200
     assert any("left before the queue" in n for n in log.notes)
+
+
+def test_backtest_metrics_mean_the_same_on_both_sides():
+    from leadsim.calibration.backtest import outbound_metrics
+
+    created = np.array([0.0, 10.0, 20.0])
+    m = outbound_metrics(created, np.array([0, 0, 1]), np.array([2.0, 30.0, 40.0]),
+                         np.array(["no_answer", "converted", "voicemail"]), 1.0)
+    assert m["contact_rate"] == pytest.approx(1 / 3) and m["conversion_rate"] == pytest.approx(1 / 3)
+    assert m["attempts_per_lead"] == 1.0 and m["share_never_attempted"] == pytest.approx(1 / 3)
+    assert m["share_called_once"] == 0.5 and m["speed_to_first_attempt_p50_min"] == 16.0
+    assert m["share_first_attempt_within_5_min"] == pytest.approx(1 / 3)

@@ -533,17 +533,22 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
 @click.option("--base", default=None, help="Scenario supplying everything not fitted (default: baseline).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: runs/<timestamp>-calibrate/).")
+@click.option("--backtest", "backtest_replications", type=click.IntRange(min=0, max=MAX_REPLICATIONS), default=5,
+              show_default=True, help="Replications of the calibrated scenario for backtest.json (0: none).")
 @click.option("--json", "as_json", is_flag=True, help="Print fit.json instead of the summary.")
 def calibrate(leads: str | None, activities: str | None, calls: str | None, column_map: str | None,
-              preset: str | None, base: str | None, out: str | None, as_json: bool) -> None:
+              preset: str | None, base: str | None, out: str | None, backtest_replications: int,
+              as_json: bool) -> None:
     """Fit a scenario to historical logs: writes calibrated.yaml, fit.json and quarantine.csv.
 
     Every row is used or written to quarantine.csv with its reason; every fitted
     value is commented with its estimate, 95% interval and sample size; values
-    not fitted come from --base. See docs/calibrate.md.
+    not fitted come from --base. With leads and activities, backtest.json sets
+    the calibrated scenario's simulated metrics beside the history's. See
+    docs/calibrate.md.
     """
     from leadsim.calibration.command import calibrate as run_calibration
-    from leadsim.calibration.report import format_summary
+    from leadsim.calibration.report import format_backtest, format_summary
     from leadsim.outputs.runfolder import make_run_dir
 
     if not (leads or activities or calls):
@@ -554,11 +559,14 @@ def calibrate(leads: str | None, activities: str | None, calls: str | None, colu
         click.echo(f"reading {kind}: {rows:,} rows", err=True)
 
     try:
-        result = run_calibration(leads, activities, calls, column_map, preset, base, folder, progress)
+        result = run_calibration(leads, activities, calls, column_map, preset, base, folder, progress,
+                                 backtest_replications)
     except KeyboardInterrupt:
         _interrupted("calibration stopped (quarantine.csv may be partial)", folder)
     if as_json:
         click.echo(result.files["fit"].read_text(encoding="utf-8"))
     else:
         click.echo(format_summary(result.fit))
+        if "backtest" in result.files:
+            click.echo("\n" + format_backtest(json.loads(result.files["backtest"].read_text(encoding="utf-8"))))
         click.echo(f"\nResults written to {folder}/")

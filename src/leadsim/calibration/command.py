@@ -20,6 +20,8 @@ import pandas as pd
 
 from leadsim.calibration import fits_arrivals as arr
 from leadsim.calibration.attempts import call_table
+from leadsim.calibration.backtest import backtest as run_backtest
+from leadsim.calibration.backtest import history_metrics
 from leadsim.calibration.colmap import load_column_map
 from leadsim.calibration.estimates import Estimate, FitLog
 from leadsim.calibration.fits_contact import fit_contact, live_inbound_mask
@@ -63,7 +65,8 @@ class CalibrationResult:
 def calibrate(leads: str | Path | None = None, activities: str | Path | None = None,
               calls: str | Path | None = None, column_map: str | Path | None = None,
               preset: str | None = None, base: str | Path | None = None,
-              out: str | Path = "calibrated", progress: Progress | None = None) -> CalibrationResult:
+              out: str | Path = "calibrated", progress: Progress | None = None,
+              backtest_replications: int = 0) -> CalibrationResult:
     """Calibrate a scenario from historical logs.
 
     Args:
@@ -71,7 +74,9 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
         column_map, preset: how to read them (default: the canonical schema).
         base: scenario supplying everything not fitted (default: bundled ``baseline``).
         out: folder to write calibrated.yaml, fit.json and quarantine.csv into.
-        progress: called after every chunk read.
+        progress: called after every chunk read (and every back-test replication).
+        backtest_replications: replications of the calibrated scenario for backtest.json
+            (0: no back-test; needs leads and activities).
 
     Raises:
         ScenarioError: bad options, unreadable files, a bad column map or base (exit 2).
@@ -134,8 +139,14 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     yaml_path.write_text(to_yaml(doc, header_lines(inputs, base_name, doc)), encoding="utf-8")
     fit_path = folder / "fit.json"
     fit_path.write_text(json.dumps(_jsonable(fit), indent=2, allow_nan=False), encoding="utf-8")
-    return CalibrationResult(scenario, fit, {"calibrated": yaml_path, "fit": fit_path,
-                                             "quarantine": folder / "quarantine.csv"}, estimates)
+    files = {"calibrated": yaml_path, "fit": fit_path, "quarantine": folder / "quarantine.csv"}
+    if backtest_replications > 0 and lead_table is not None and acts is not None and len(lead_table):
+        history = history_metrics(lead_table, acts, float(fit["days"]["span"]))
+        report = run_backtest(scenario, history, backtest_replications,
+                              (lambda done, total: progress("back-test replications", done)) if progress else None)
+        files["backtest"] = folder / "backtest.json"
+        files["backtest"].write_text(json.dumps(_jsonable(report), indent=2, allow_nan=False), encoding="utf-8")
+    return CalibrationResult(scenario, fit, files, estimates)
 
 
 def _s(path: str | Path | None) -> str | None:

@@ -34,3 +34,16 @@ def format_summary(fit: dict[str, Any]) -> str:
         lines.append("\nNOTES")
         lines += [f"  - {n}" for n in fit["notes"]]
     return "\n".join(lines)
+
+
+def format_backtest(doc: dict[str, Any]) -> str:
+    """The back-test table: history, simulated mean and prediction interval, relative error."""
+    lines = [f"BACK-TEST ({doc['kind']}, {doc['replications']} replications)",
+             f"  {'metric':<34} {'history':>9} {'simulated':>10} {'95% prediction':>22} {'rel.err':>8}  inside"]
+    for name, row in doc["metrics"].items():
+        lo, hi = row["simulated_prediction95"]
+        rel = row["relative_error"]
+        inside = {True: "yes", False: "NO", None: "-"}[row["history_inside_prediction"]]
+        lines.append(f"  {name:<34} {row['history']:>9.4g} {row['simulated_mean']:>10.4g} "
+                     f"{f'[{lo:.4g}, {hi:.4g}]':>22} {f'{rel:+.1%}' if rel is not None else '-':>8}  {inside}")
+    return "\n".join(lines)
