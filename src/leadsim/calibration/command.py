@@ -286,6 +286,7 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
     contact = fit_contact(table, live, log)
     fit["fits"]["contact"] = contact
     est: dict[str, Estimate] = contact["_estimates"]
+    _unidentified(contact, est, log)
     estimates.update(est)
     for key in ("bad_number_rate", "voicemail_share", "busy_share"):
         e = est[f"contact.{key}"]
@@ -318,6 +319,9 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
     conv = fit_conversion(table, qualities, float(base.teams[0].skill), log)
     fit["fits"]["conversion"] = conv
     cest: dict[str, Estimate] = conv["_estimates"]
+    for key in [k for k, e in cest.items() if not (np.isfinite(e.low) and np.isfinite(e.high))]:
+        log.warning(f"{key}: no finite interval (not identified by these data); kept from the base scenario")
+        del cest[key]
     estimates.update(cest)
     for key, e in cest.items():
         path = tuple(key.split("."))
@@ -346,6 +350,16 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
              "scenario has no staffing table yet (issue 'Model a real floor'); headcount and shifts "
              "come from the base")
     return estimates
+
+
+def _unidentified(contact: dict[str, Any], est: dict[str, Estimate], log: FitLog) -> None:
+    """Drop contact estimates without a finite interval from what is written (kept from the base)."""
+    bad = [k for k, e in est.items() if not (np.isfinite(e.low) and np.isfinite(e.high))]
+    if not bad or "scenario" not in contact:
+        return
+    log.warning(f"contact model: {bad} have no finite interval (not identified by these data); "
+                "the whole contact curve is kept from the base scenario")
+    contact.pop("scenario")
 
 
 def _staffing(acts: pd.DataFrame, zone: str) -> dict[str, Any]:

@@ -94,7 +94,10 @@ def _fit(model: GenericLikelihoodModel, start: np.ndarray) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = model.fit(start_params=start, method="bfgs", maxiter=2000, disp=False)
-        bse = np.asarray(result.bse)
+        try:
+            bse = np.asarray(result.bse)
+        except (np.linalg.LinAlgError, ValueError):  # not identified: no standard errors
+            bse = np.full(np.shape(result.params), np.nan)
     return result, bse
 
 

@@ -203,7 +203,7 @@ def _chunks(path: Path, kind: str, ctx: ReadContext, summary: ReadSummary) -> It
                 bad_reasons.append(f"ragged row (expected {width} fields, got {len(row)})")
                 bad_rows.append(text)
                 continue
-            if _SURROGATE.search(text):
+            if not text.isascii() and _SURROGATE.search(text):
                 bad_lines.append(reader.line_num)
                 bad_reasons.append(f"bytes that are not valid {ctx.cmap.encoding} text")
                 bad_rows.append(text)
@@ -319,9 +319,9 @@ def read_leads(path: Path, ctx: ReadContext) -> tuple[pd.DataFrame, ReadSummary]
         keep = _reject(ctx, kind, file, chunk, reasons)
         parts.append(pd.DataFrame({
             "lead_id": f["lead_id"][keep].to_numpy(dtype=object),
-            "created": created[keep].to_numpy(), "source": f["source"][keep].to_numpy(dtype=object),
+            "created": _stamps(created[keep]), "source": f["source"][keep].to_numpy(dtype=object),
             "timezone": zone[keep].to_numpy(dtype=object), "value": value[keep].to_numpy(dtype=float),
-            "converted": conv[keep].to_numpy(), "line": chunk.lines[keep],
+            "converted": _stamps(conv[keep]), "line": chunk.lines[keep],
             "raw": np.asarray(chunk.raw, dtype=object)[keep],
         }))
     leads = pd.concat(parts, ignore_index=True) if parts else _empty_leads()
@@ -367,6 +367,11 @@ def crosses_midnight(start: pd.Series, seconds: np.ndarray, zone: str) -> np.nda
     begin = pd.DatetimeIndex(start).tz_convert(zone)
     end = (pd.DatetimeIndex(start) + pd.to_timedelta(np.nan_to_num(seconds), unit="s")).tz_convert(zone)
     return np.asarray(begin.normalize() != end.normalize()) & ~pd.isna(start).to_numpy()
+
+
+def _stamps(series: pd.Series) -> pd.DatetimeIndex:
+    """Timestamps kept as a tz-aware datetime64 index (``to_numpy`` would box each one as an object)."""
+    return pd.DatetimeIndex(series)
 
 
 def utc_ns(stamps: pd.Series) -> np.ndarray:
@@ -455,7 +460,7 @@ def read_activities(path: Path, ctx: ReadContext, leads: pd.DataFrame | None) ->
         parts.append(pd.DataFrame({
             "lead": code[keep],
             "rep": pd.Categorical(f["rep_id"][keep]),
-            "started": started[keep].to_numpy(),
+            "started": _stamps(started[keep]),
             "channel": pd.Categorical(channel[keep], categories=canonical.CHANNELS),
             "outcome": pd.Categorical(outcome[keep], categories=("",) + canonical.ACTIVITY_OUTCOMES),
             "duration": seconds.astype(np.float32),
@@ -541,8 +546,8 @@ def read_calls(path: Path, ctx: ReadContext) -> tuple[pd.DataFrame, ReadSummary]
         wait_end = answered.where(answered.notna(), ended)
         parts.append(pd.DataFrame({
             "call_id": f["call_id"][keep].to_numpy(dtype=object),
-            "arrived": arrived[keep].to_numpy(), "answered": answered[keep].to_numpy(),
-            "ended": ended[keep].to_numpy(),
+            "arrived": _stamps(arrived[keep]), "answered": _stamps(answered[keep]),
+            "ended": _stamps(ended[keep]),
             "outcome": pd.Categorical(outcome[keep], categories=canonical.CALL_OUTCOMES),
             "agent": pd.Categorical(f["agent_id"][keep]),
             "line": pd.Categorical(f["line"][keep] if "line" in f else [""] * int(keep.sum())),
