@@ -211,8 +211,10 @@ def test_cli_calibrate_end_to_end(simulated, tmp_path):
     assert rows["contact_rate"]["history_inside_prediction"] is True
     assert abs(rows["attempts_per_lead"]["relative_error"]) < 0.1
     assert "reading activities:" in res.output  # progress (stderr is mixed in by CliRunner)
-    for name in ("calibrated.yaml", "fit.json", "quarantine.csv"):
-        assert (out / name).exists()
+    assert "back-test replications: 3 done" in res.output
+    for name in ("calibrated.yaml", "fit.json", "quarantine.csv", "backtest.json", "fit_arrivals.png",
+                 "fit_contact.png", "fit_handle_times.png", "fit_speed_curve.png"):
+        assert (out / name).exists(), name
     run = CliRunner().invoke(main, ["run", str(out / "calibrated.yaml"), "--days", "3", "--out", str(tmp_path / "r")])
     assert run.exit_code == 0, run.output
 

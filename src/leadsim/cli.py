@@ -555,8 +555,9 @@ def calibrate(leads: str | None, activities: str | None, calls: str | None, colu
         raise BadInput("give at least one of --leads, --activities, --calls")
     folder = make_run_dir(out, "calibrate")
 
-    def progress(kind: str, rows: int) -> None:
-        click.echo(f"reading {kind}: {rows:,} rows", err=True)
+    def progress(kind: str, done: int) -> None:
+        click.echo(f"{kind}: {done} done" if kind.startswith("back-test") else f"reading {kind}: {done:,} rows",
+                   err=True)
 
     try:
         result = run_calibration(leads, activities, calls, column_map, preset, base, folder, progress,

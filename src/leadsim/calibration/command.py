@@ -29,6 +29,7 @@ from leadsim.calibration.fits_conversion import fit_conversion
 from leadsim.calibration.fits_handle import fit_handle_times
 from leadsim.calibration.fits_inbound import fit_inbound, weekday_counts
 from leadsim.calibration.fits_practice import fit_practice
+from leadsim.calibration.plots import plot_fits
 from leadsim.calibration.reader import (
     Progress,
     Quarantine,
@@ -140,6 +141,8 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     fit_path = folder / "fit.json"
     fit_path.write_text(json.dumps(_jsonable(fit), indent=2, allow_nan=False), encoding="utf-8")
     files = {"calibrated": yaml_path, "fit": fit_path, "quarantine": folder / "quarantine.csv"}
+    for png in plot_fits(_jsonable(fit), folder):
+        files[png.stem] = png
     if backtest_replications > 0 and lead_table is not None and acts is not None and len(lead_table):
         history = history_metrics(lead_table, acts, float(fit["days"]["span"]))
         report = run_backtest(scenario, history, backtest_replications,

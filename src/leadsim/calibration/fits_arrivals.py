@@ -98,6 +98,7 @@ class SourceArrivalFit:
     batches: list[dict[str, Any]] = field(default_factory=list)
     dispersion: dict[str, float] = field(default_factory=dict)
     goodness: dict[str, float] = field(default_factory=dict)
+    by_hour: dict[int, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -108,6 +109,7 @@ class SourceArrivalFit:
             "hour_weight_estimates": {str(h): e.as_dict() for h, e in self.hour_estimates.items()},
             "weekday_weight_estimates": {d: e.as_dict() for d, e in self.weekday_estimates.items()},
             "batches": self.batches, "over_dispersion": self.dispersion, "goodness_of_fit": self.goodness,
+            "mean_arrivals_per_hour_of_day": {str(h): v for h, v in self.by_hour.items()},
         }
 
 
@@ -200,6 +202,9 @@ def _fit_stream(fit: SourceArrivalFit, stream: pd.Series, zone: str, first: dt.d
     fit.volume_per_day = Estimate(total / 7.0, total / 7.0 * math.exp(-Z95 * se_log),
                                   total / 7.0 * math.exp(Z95 * se_log), n,
                                   "Poisson GLM (hour + weekday), expected weekly total / 7")
+    observed = data.assign(mu=result.predict(design)).groupby("hour")[["count", "mu"]].mean()
+    fit.by_hour = {int(h): {"observed": round(float(r["count"]), 4), "fitted": round(float(r["mu"]), 4)}
+                   for h, r in observed.iterrows()}
     df = max(int(result.df_resid), 1)
     pearson = float(result.pearson_chi2) / df
     daily = table.assign(mu=result.predict(design).reindex(table.index).fillna(0.0))

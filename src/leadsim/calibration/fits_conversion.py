@@ -165,6 +165,12 @@ def fit_conversion(table: pd.DataFrame, qualities: dict[str, Any], skill: float,
     estimates["conversion.speed_decay.floor"] = wald_transformed(
         params[-1], float(bse[-1]), n, expit, "MLE, expit(logit floor)")
     out["qualify_loglik"] = round(float(result.llf), 3)
+    fitted = model._prob(params)
+    minutes = first["minutes"].to_numpy()
+    for row in out["speed_curve"]:
+        hi = math.inf if row["minutes_to"] is None else row["minutes_to"]
+        m = (minutes >= row["minutes_from"]) & (minutes < hi)
+        row["fitted_qualified_share"] = round(float(fitted[m].mean()), 5) if m.any() else None
     # Closing, given qualified.
     qual = first[first["qualified"].to_numpy()]
     close_src = []

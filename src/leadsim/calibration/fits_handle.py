@@ -78,6 +78,12 @@ def fit_durations(minutes: np.ndarray, label: str, log: FitLog) -> dict[str, Any
     out["ks_note"] = "KS distance of the fitted family; its p-value would ignore that parameters were fitted"
     written_mean = min(max(mean.value, 1e-6), MAX_HANDLE_MINUTES)
     out["written"] = {"lognormal": {"mean": round(written_mean, 6), "sd": round(min(sd, MAX_HANDLE_MINUTES), 6)}}
+    probs = np.linspace(0.05, 0.95, 19)
+    sigma2 = math.log1p((sd / written_mean) ** 2)
+    written = stats.lognorm(math.sqrt(sigma2), scale=written_mean * math.exp(-sigma2 / 2))
+    out["quantiles"] = {"p": [round(float(p), 3) for p in probs],
+                        "observed": [round(float(q), 4) for q in np.quantile(x, probs)],
+                        "written_lognormal": [round(float(q), 4) for q in written.ppf(probs)]}
     if out["best"] not in (None, "lognormal"):
         log.note(f"handle time {label}: {out['best']} fits better than lognormal (see fit.json); the "
                  "scenario accepts fixed/exponential/lognormal today, so a lognormal with the same mean and "
