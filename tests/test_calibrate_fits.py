@@ -265,3 +265,24 @@ def test_backtest_metrics_mean_the_same_on_both_sides():
     assert m["attempts_per_lead"] == 1.0 and m["share_never_attempted"] == pytest.approx(1 / 3)
     assert m["share_called_once"] == 0.5 and m["speed_to_first_attempt_p50_min"] == 16.0
     assert m["share_first_attempt_within_5_min"] == pytest.approx(1 / 3)
+
+
+def test_date_only_leads_across_a_midnight_dst_change(tmp_path):
+    """Dates without times in a zone whose DST began at midnight: no crash, no fake batches."""
+    rng = np.random.default_rng(4)
+    rows = ["mql_id,first_contact_date,origin"]
+    day0 = pd.Timestamp("2017-09-25")
+    for d in range(42):
+        for i in range(int(rng.poisson(20))):
+            rows.append(f"m{d}-{i},{(day0 + pd.Timedelta(days=d)).date()},organic")
+    (tmp_path / "mql.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "map.yaml").write_text(
+        "timezone: America/Sao_Paulo\ndate_format: '%Y-%m-%d'\n"
+        "leads: {columns: {lead_id: mql_id, created_at: first_contact_date, source: origin}}\n", encoding="utf-8")
+    result = calibrate(leads=tmp_path / "mql.csv", column_map=tmp_path / "map.yaml", out=tmp_path / "out")
+    assert result.fit["read"]["leads"]["rows_quarantined"] == 0
+    arrivals = result.fit["fits"]["arrivals"]["organic"]
+    assert arrivals["date_only_timestamps"] and arrivals["kind"] == "stream" and arrivals["batches"] == []
+    lo, hi = arrivals["volume_per_day"]["ci95"]
+    assert lo <= 20.0 <= hi
+    assert any("dates without a time of day" in w for w in result.fit["warnings"])

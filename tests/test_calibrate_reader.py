@@ -445,3 +445,11 @@ def test_missing_joined_or_date_column_is_a_clear_error(tmp_path):
         read_calls(write(tmp_path / "c.txt", BANK_HEADER.replace("\tid\t", "\tident\t")), ctx)
     with pytest.raises(ScenarioError, match="date_column 'date'"):
         read_calls(write(tmp_path / "d.txt", BANK_HEADER.replace("\tdate\t", "\tday\t")), ctx)
+
+
+def test_date_only_values_on_a_dst_day_are_that_day(tmp_path):
+    """Sao Paulo skipped midnight on 2017-10-15: a date-only value still means that day."""
+    ctx = context(tmp_path, parse_column_map({"timezone": "America/Sao_Paulo", "date_format": "%Y-%m-%d"}, "m.yaml"))
+    leads, summary = read_leads(write(tmp_path / "l.csv", LEADS_HEADER + "A,2017-10-15,web,,,\n"), ctx)
+    assert summary.rows_used == 1
+    assert leads["created"].iloc[0] == pd.Timestamp("2017-10-15T03:00:00Z")  # 01:00 local, the day's first instant

@@ -51,6 +51,7 @@ from leadsim.calibration.writer import (
 from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.loader import load_scenario
 from leadsim.scenarios.schema import MAX_HANDLE_MINUTES, Scenario
+from leadsim.simulator.arrivals import NAMED_PROFILES
 
 
 @dataclass
@@ -222,8 +223,13 @@ def _arrivals(leads: pd.DataFrame, acts: pd.DataFrame | None, base: Scenario, zo
         doc.put(("sources", i, "volume"), {"per_day": round(f.volume_per_day.value, 4)}, None,
                 f"sources.{name}.volume")
         doc.comments[("sources", i, "volume", "per_day")] = f.volume_per_day.comment()
-        doc.put(("sources", i, "profile"), {"hours": f.hours, "weekdays": f.weekdays},
-                "Poisson GLM hour x weekday weights; intervals in fit.json", f"sources.{name}.profile")
+        hours = f.hours
+        comment = "Poisson GLM hour x weekday weights; intervals in fit.json"
+        if f.date_only:
+            hours = _base_hours(src.get("profile"))
+            comment = "weekday weights fitted (Poisson GLM); hours from the base (the log has dates only)"
+        doc.put(("sources", i, "profile"), {"hours": hours, "weekdays": f.weekdays}, comment,
+                f"sources.{name}.profile")
     dropped = sorted(set(base_sources) - set(fits))
     if dropped:
         log.warning(f"base sources {dropped} have no leads in the history: left out of the calibrated scenario")
@@ -353,6 +359,13 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
              "scenario has no staffing table yet (issue 'Model a real floor'); headcount and shifts "
              "come from the base")
     return estimates
+
+
+def _base_hours(profile: Any) -> list[float]:
+    """The 24 hourly weights of a base source's profile (a name or explicit weights)."""
+    if isinstance(profile, dict) and "hours" in profile:
+        return [float(h) for h in profile["hours"]]
+    return list(NAMED_PROFILES.get(profile if isinstance(profile, str) else "office_hours", NAMED_PROFILES["flat"])[0])
 
 
 def _unidentified(contact: dict[str, Any], est: dict[str, Estimate], log: FitLog) -> None:

@@ -42,11 +42,15 @@ GAP_MIN_EXPECTED = 5.0
 
 def local_days(stamps: pd.Series, zone: str) -> pd.Series:
     """Floor-local calendar date of each timestamp."""
-    return pd.Series(pd.DatetimeIndex(stamps).tz_convert(zone).normalize().date, index=stamps.index)
+    # Wall-clock (naive) first: normalize() on an aware index fails where midnight does not exist.
+    return pd.Series(pd.DatetimeIndex(stamps).tz_convert(zone).tz_localize(None).date, index=stamps.index)
 
 
 def find_gaps(day_counts: pd.Series) -> list[dict[str, Any]]:
     """Runs of days with no rows where their weekday normally has many.
+
+    "Normally" is local: the median of the same weekday in the four weeks before and
+    after (a log whose volume grows over a year must not make its quiet first weeks gaps).
 
     Args:
         day_counts: rows per local date, every date of the span present (zeros included).
@@ -56,21 +60,23 @@ def find_gaps(day_counts: pd.Series) -> list[dict[str, Any]]:
     """
     if day_counts.empty:
         return []
-    weekday = np.array([d.weekday() for d in day_counts.index])
     counts = day_counts.to_numpy()
-    typical = {w: float(np.median(counts[weekday == w])) for w in range(7) if (weekday == w).any()}
-    missing = np.array([c == 0 and typical[w] >= GAP_MIN_EXPECTED for c, w in zip(counts, weekday)])
+    n = counts.size
+    typical = np.zeros(n)
+    for i in range(n):
+        near = [counts[j] for j in range(i - 28, i + 29, 7) if 0 <= j < n and j != i]
+        typical[i] = float(np.median(near)) if near else 0.0
+    missing = (counts == 0) & (typical >= GAP_MIN_EXPECTED)
     gaps: list[dict[str, Any]] = []
-    i = 0
     dates = list(day_counts.index)
-    while i < len(dates):
+    i = 0
+    while i < n:
         if missing[i]:
             j = i
-            while j + 1 < len(dates) and missing[j + 1]:
+            while j + 1 < n and missing[j + 1]:
                 j += 1
-            expected = sum(typical[weekday[k]] for k in range(i, j + 1))
             gaps.append({"first": str(dates[i]), "last": str(dates[j]), "days": j - i + 1,
-                         "expected_rows": round(expected, 1)})
+                         "expected_rows": round(float(typical[i:j + 1].sum()), 1)})
             i = j + 1
         else:
             i += 1
@@ -99,11 +105,12 @@ class SourceArrivalFit:
     dispersion: dict[str, float] = field(default_factory=dict)
     goodness: dict[str, float] = field(default_factory=dict)
     by_hour: dict[int, dict[str, float]] = field(default_factory=dict)
+    date_only: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "kind": self.kind, "leads": self.leads,
+            "kind": self.kind, "leads": self.leads, "date_only_timestamps": self.date_only,
             "volume_per_day": self.volume_per_day.as_dict() if self.volume_per_day else None,
             "profile_hours": self.hours, "profile_weekdays": self.weekdays,
             "hour_weight_estimates": {str(h): e.as_dict() for h, e in self.hour_estimates.items()},
@@ -123,8 +130,18 @@ def split_batches(created: pd.Series) -> tuple[pd.Series, pd.Series]:
 def fit_source(name: str, created: pd.Series, zone: str, first: dt.date, last: dt.date,
                excluded: set[dt.date], calendar_start: dt.date, log: FitLog) -> SourceArrivalFit:
     """Fit one source's arrivals over the local dates ``first..last`` minus ``excluded`` (gaps)."""
-    in_batch, batch_sizes = split_batches(created)
     fit = SourceArrivalFit(name, "stream", int(created.size))
+    local = pd.DatetimeIndex(created).tz_convert(zone)
+    at_midnight = (local.hour == 0) & (local.minute == 0) & (local.second == 0)
+    if created.size >= 20 and float(np.mean(at_midnight)) > 0.9:
+        # Dates without a time of day: every lead of a day shares one timestamp, which is
+        # neither a batch upload nor an hour profile.
+        fit.date_only = True
+        log.warning(f"source {name!r}: creation times are dates without a time of day; volume and "
+                    "weekday weights are fitted, the hours of its profile come from the base")
+        _fit_stream(fit, created, zone, first, last, excluded, log, daily=True)
+        return fit
+    in_batch, batch_sizes = split_batches(created)
     for stamp, count in batch_sizes.items():
         local = pd.Timestamp(stamp).tz_convert(zone)
         fit.batches.append({"day": (local.date() - calendar_start).days, "at": local.strftime("%H:%M"),
@@ -144,11 +161,13 @@ def fit_source(name: str, created: pd.Series, zone: str, first: dt.date, last: d
 
 
 def _hour_table(stream: pd.Series, zone: str, first: dt.date, last: dt.date,
-                excluded: set[dt.date]) -> pd.DataFrame:
-    """One row per observed local hour: weekday, hour of day, arrivals."""
+                excluded: set[dt.date], daily: bool = False) -> pd.DataFrame:
+    """One row per observed local hour (or day, all at hour 0): weekday, hour of day, arrivals."""
     local = pd.DatetimeIndex(stream).tz_convert(zone)
-    keys = pd.Series(local.tz_localize(None).floor("h")).value_counts()
-    hours = pd.date_range(pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(hours=23), freq="h")
+    unit = "D" if daily else "h"
+    keys = pd.Series(local.tz_localize(None).floor(unit)).value_counts()
+    end = pd.Timestamp(last) + (pd.Timedelta(0) if daily else pd.Timedelta(hours=23))
+    hours = pd.date_range(pd.Timestamp(first), end, freq=unit)
     hours = hours[~pd.Index(hours.date).isin(list(excluded))]
     table = pd.DataFrame({"hour": hours.hour, "weekday": hours.day_of_week,
                           "count": keys.reindex(hours, fill_value=0).to_numpy()})
@@ -156,8 +175,8 @@ def _hour_table(stream: pd.Series, zone: str, first: dt.date, last: dt.date,
 
 
 def _fit_stream(fit: SourceArrivalFit, stream: pd.Series, zone: str, first: dt.date, last: dt.date,
-                excluded: set[dt.date], log: FitLog) -> None:
-    table = _hour_table(stream, zone, first, last, excluded)
+                excluded: set[dt.date], log: FitLog, daily: bool = False) -> None:
+    table = _hour_table(stream, zone, first, last, excluded, daily)
     by_hour = table.groupby("hour")["count"].sum().reindex(range(24), fill_value=0)
     by_day = table.groupby("weekday")["count"].sum().reindex(range(7), fill_value=0)
     live_hours = [h for h in range(24) if by_hour[h] > 0]
@@ -207,8 +226,8 @@ def _fit_stream(fit: SourceArrivalFit, stream: pd.Series, zone: str, first: dt.d
                    for h, r in observed.iterrows()}
     df = max(int(result.df_resid), 1)
     pearson = float(result.pearson_chi2) / df
-    daily = table.assign(mu=result.predict(design).reindex(table.index).fillna(0.0))
-    days = daily.groupby(daily.index // 24).agg(count=("count", "sum"), mu=("mu", "sum"))
+    by_day_table = table.assign(mu=result.predict(design).reindex(table.index).fillna(0.0))
+    days = by_day_table.groupby(by_day_table.index // (1 if daily else 24)).agg(count=("count", "sum"), mu=("mu", "sum"))
     days = days[days["mu"] > 0]
     var_ratio = float(((days["count"] - days["mu"]) ** 2).sum() / days["mu"].sum()) if len(days) else math.nan
     fit.dispersion = {"pearson_chi2_per_df_hourly": round(pearson, 4),

@@ -364,8 +364,9 @@ def crosses_midnight(start: pd.Series, seconds: np.ndarray, zone: str) -> np.nda
     """Whether [start, start + seconds] spans a local midnight in ``zone``."""
     if len(start) == 0:
         return np.zeros(0, dtype=bool)
-    begin = pd.DatetimeIndex(start).tz_convert(zone)
-    end = (pd.DatetimeIndex(start) + pd.to_timedelta(np.nan_to_num(seconds), unit="s")).tz_convert(zone)
+    # Compare wall-clock dates (naive): normalize() on an aware index fails where midnight does not exist.
+    begin = pd.DatetimeIndex(start).tz_convert(zone).tz_localize(None)
+    end = (pd.DatetimeIndex(start) + pd.to_timedelta(np.nan_to_num(seconds), unit="s")).tz_convert(zone).tz_localize(None)
     return np.asarray(begin.normalize() != end.normalize()) & ~pd.isna(start).to_numpy()
 
 

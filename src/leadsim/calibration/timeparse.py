@@ -69,6 +69,10 @@ def parse_timestamps(text: pd.Series, fmt: str, zone: str | None, declared: str 
             local = pd.to_datetime(text[naive], format=fmt_arg, errors="coerce")
             bad_parse = local.isna().to_numpy()
             localized = pd.DatetimeIndex(local).tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+            if _date_only(text[naive], fmt):
+                # A date without a time means "that day": where the day starts in a DST gap
+                # (midnight does not exist, as in Brazil until 2019) take its first instant.
+                localized = pd.DatetimeIndex(local).tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
             dst = localized.isna() & ~bad_parse
             out[naive] = localized.tz_convert("UTC")
             idx = np.flatnonzero(naive)
@@ -97,3 +101,10 @@ def _check_offsets(text: pd.Series, parsed: pd.Series, zone: str, reasons: np.nd
     expected[ok] = np.rint((local - idx.tz_localize(None)).total_seconds() / 60.0)
     mismatch = ok & ~utc_written & (minutes != expected)
     reasons[where[mismatch]] = f"{column}: {OFFSET_MISMATCH} ({zone})"
+
+
+def _date_only(text: pd.Series, fmt: str) -> bool:
+    """Whether the values carry a date but no time of day."""
+    if fmt == "iso8601":
+        return bool((text.str.len() <= 10).all())
+    return not any(code in fmt for code in ("%H", "%I", "%M", "%S", "%X", "%c", "%T"))
