@@ -286,3 +286,15 @@ def test_date_only_leads_across_a_midnight_dst_change(tmp_path):
     lo, hi = arrivals["volume_per_day"]["ci95"]
     assert lo <= 20.0 <= hi
     assert any("dates without a time of day" in w for w in result.fit["warnings"])
+
+
+def test_cli_calibrate_ctrl_c_exits_130(monkeypatch, tmp_path):
+    from leadsim.calibration import command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "calibrate", interrupted)
+    (tmp_path / "L").write_text("lead_id,created_at,source\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["calibrate", "--leads", str(tmp_path / "L"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 130 and "Interrupted: calibration stopped" in res.output

@@ -23,7 +23,7 @@ from leadsim.calibration.attempts import call_table
 from leadsim.calibration.backtest import backtest as run_backtest
 from leadsim.calibration.backtest import history_metrics
 from leadsim.calibration.colmap import load_column_map
-from leadsim.calibration.estimates import Estimate, FitLog
+from leadsim.calibration.estimates import Estimate, FitLog, mean_interval
 from leadsim.calibration.fits_contact import fit_contact, live_inbound_mask
 from leadsim.calibration.fits_conversion import fit_conversion
 from leadsim.calibration.fits_handle import fit_handle_times
@@ -287,6 +287,7 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
     fields = fit_handle_times(table["outcome"].to_numpy(), table["duration"].to_numpy(), log)
     fit["fits"]["handle_times"] = fields
     estimates.update(_handle(doc, fields))
+    fit["fits"]["talk_by_source"] = _talk_by_source(table, log)
     patience = {s.name: float(s.patience_seconds) for s in base.sources if s.kind == "inbound_call"}
     live = live_inbound_mask(table, patience)
     if patience:
@@ -366,6 +367,18 @@ def _base_hours(profile: Any) -> list[float]:
     if isinstance(profile, dict) and "hours" in profile:
         return [float(h) for h in profile["hours"]]
     return list(NAMED_PROFILES.get(profile if isinstance(profile, str) else "office_hours", NAMED_PROFILES["flat"])[0])
+
+
+def _talk_by_source(table: pd.DataFrame, log: FitLog) -> dict[str, Any]:
+    """Mean talk time (reached calls) per source, to show where sources differ (not written)."""
+    talk = table[table["reached"].to_numpy()]
+    out = {str(s): mean_interval(talk["duration"].to_numpy()[(talk["source"] == s).to_numpy()] / 60.0).as_dict()
+           for s in sorted(talk["source"].unique())}
+    intervals = [(v["ci95"][0], v["ci95"][1]) for v in out.values() if v["n"] >= 30 and v["ci95"][0] is not None]
+    if intervals and max(lo for lo, _ in intervals) > min(hi for _, hi in intervals):
+        log.warning("talk time differs between sources (fit.json talk_by_source); the scenario has one talk "
+                    "time per team until handle times by source exist (issue 'Model a real floor')")
+    return out
 
 
 def _unidentified(contact: dict[str, Any], est: dict[str, Estimate], log: FitLog) -> None:
