@@ -78,6 +78,8 @@ def fit_inbound(calls: pd.DataFrame, zone: str, log: FitLog) -> dict[str, Any]:
     answered = (calls["outcome"] == "answered").to_numpy()
     abandoned = (calls["outcome"] == "abandoned").to_numpy()
     out["abandonment_rate"] = proportion(int(abandoned.sum()), len(calls)).as_dict()
+    queued = calls["wait"].to_numpy() > 0
+    out["abandonment_of_queued"] = proportion(int((abandoned & queued).sum()), int(queued.sum())).as_dict()
     out["service_seconds"] = mean_interval(calls["service"].to_numpy()[answered]).as_dict()
     out["wait_seconds_answered"] = mean_interval(calls["wait"].to_numpy()[answered]).as_dict()
     local = pd.DatetimeIndex(calls["arrived"]).tz_convert(zone)
