@@ -25,9 +25,9 @@ from leadsim.calibration.reader import (
     Quarantine,
     ReadContext,
     read_activities,
-    read_calls,
     read_leads,
 )
+from leadsim.calibration.reader_calls import read_calls
 from leadsim.scenarios.errors import ScenarioError
 
 ZONE = "America/Chicago"

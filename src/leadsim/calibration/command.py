@@ -35,9 +35,9 @@ from leadsim.calibration.reader import (
     Quarantine,
     ReadContext,
     read_activities,
-    read_calls,
     read_leads,
 )
+from leadsim.calibration.reader_calls import read_calls
 from leadsim.calibration.writer import (
     Calibrated,
     estimates_comment,
@@ -182,9 +182,7 @@ def _arrivals(leads: pd.DataFrame, acts: pd.DataFrame | None, base: Scenario, zo
     if acts is not None and len(acts):
         counts = counts + arr.day_counts(arr.local_days(acts["started"], zone), first, last).reindex(counts.index, fill_value=0)
     gaps = arr.find_gaps(counts)
-    excluded = {first + dt.timedelta(days=k) for g in gaps
-                for k in range((dt.date.fromisoformat(g["last"]) - first).days - g["days"] + 1,
-                               (dt.date.fromisoformat(g["last"]) - first).days + 1)}
+    excluded = {dt.date.fromisoformat(g["first"]) + dt.timedelta(days=k) for g in gaps for k in range(g["days"])}
     span = (last - first).days + 1
     fit["days"] = {"first": str(first), "last": str(last), "span": span, "gaps": gaps,
                    "days_used_for_arrivals": span - len(excluded)}
