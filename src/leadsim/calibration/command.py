@@ -228,6 +228,8 @@ def _arrivals(leads: pd.DataFrame, acts: pd.DataFrame | None, base: Scenario, zo
             comment = "weekday weights fitted (Poisson GLM); hours from the base (the log has dates only)"
         doc.put(("sources", i, "profile"), {"hours": hours, "weekdays": f.weekdays}, comment,
                 f"sources.{name}.profile")
+        for day, e in f.weekday_estimates.items():
+            doc.comments[("sources", i, "profile", "weekdays", day)] = e.comment(3)
     dropped = sorted(set(base_sources) - set(fits))
     if dropped:
         log.warning(f"base sources {dropped} have no leads in the history: left out of the calibrated scenario")
@@ -314,11 +316,14 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
         for key in ("half_life_minutes", "floor_odds"):
             doc.comments[("contact", "age_decay", key)] = est[f"contact.age_decay.{key}"].comment()
         doc.put(("contact", "hour_odds"), {h: ratio(v) for h, v in sc["hour_odds"].items()},
-                f"relative to local hour {contact['reference']['hour']} (odds 1); intervals in fit.json",
+                f"relative to local hour {contact['reference']['hour']} (odds 1)",
                 "contact.hour_odds")
         doc.put(("contact", "weekday_odds"), {d: ratio(v) for d, v in sc["weekday_odds"].items()},
-                f"relative to {contact['reference']['weekday']} (odds 1); intervals in fit.json",
-                "contact.weekday_odds")
+                f"relative to {contact['reference']['weekday']} (odds 1)", "contact.weekday_odds")
+        for h in sc["hour_odds"]:
+            doc.comments[("contact", "hour_odds", h)] = est[f"contact.hour_odds.{h}"].comment(3)
+        for d in sc["weekday_odds"]:
+            doc.comments[("contact", "weekday_odds", d)] = est[f"contact.weekday_odds.{d}"].comment(3)
         doc.notes.append(f"contact.base is P(contact) at the reference local hour {contact['reference']['hour']} "
                          f"and weekday {contact['reference']['weekday']}")
     qualities = {s.name: s.quality for s in base.sources}
