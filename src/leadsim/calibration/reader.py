@@ -167,7 +167,9 @@ def _chunks(path: Path, kind: str, ctx: ReadContext, summary: ReadSummary) -> It
     section = ctx.cmap.section(kind)
     file = str(path)
     with _open(path, ctx.cmap) as handle:
-        reader = csv.reader(handle, delimiter=ctx.cmap.separator)
+        # skipinitialspace drops blanks after a separator in C; values are not stripped one by
+        # one in Python (trailing blanks are rare and make a value fail its rule, with a reason).
+        reader = csv.reader(handle, delimiter=ctx.cmap.separator, skipinitialspace=True)
         try:
             header = next(reader)
         except StopIteration:
@@ -254,7 +256,6 @@ def _make_chunk(rows: list[list[str]], lines: list[int], raws: list[str],
 
 
 def _clean(series: pd.Series, empty: set[str]) -> pd.Series:
-    series = series.astype(str).str.strip()
     return series.where(~series.isin(empty), "") if empty else series
 
 

@@ -38,7 +38,7 @@ def parse_timestamps(text: pd.Series, fmt: str, zone: str | None, declared: str 
     Returns:
         (UTC timestamps, NaT where empty or bad; reason per row, "" where fine or empty).
     """
-    text = text.astype(str).str.strip()
+    text = text.astype(object)
     n = len(text)
     reasons = np.full(n, "", dtype=object)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
