@@ -298,3 +298,30 @@ def test_cli_calibrate_ctrl_c_exits_130(monkeypatch, tmp_path):
     (tmp_path / "L").write_text("lead_id,created_at,source\n", encoding="utf-8")
     res = CliRunner().invoke(main, ["calibrate", "--leads", str(tmp_path / "L"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 130 and "Interrupted: calibration stopped" in res.output
+
+
+def test_presets_read_their_documented_exports(tmp_path):
+    """Each preset reads a small export with exactly the columns it documents."""
+    sf_leads = tmp_path / "Lead.csv"
+    sf_leads.write_text("Id,CreatedDate,LeadSource,ConvertedDate\n"
+                        "00Q1,2026-01-05T14:00:00.000Z,Web,\n00Q2,2026-01-05T15:00:00.000Z,Web,2026-01-07T15:00:00.000Z\n",
+                        encoding="utf-8")
+    sf_tasks = tmp_path / "Task.csv"
+    sf_tasks.write_text("WhoId,OwnerId,CreatedDate,TaskSubtype,CallDisposition,CallDurationInSeconds\n"
+                        "00Q1,005A,2026-01-05T14:05:00.000Z,Call,Left Voicemail,40\n"
+                        "00Q2,005A,2026-01-05T15:01:00.000Z,Call,Connected,300\n"
+                        "00Q2,005A,2026-01-05T15:20:00.000Z,Email,,\n", encoding="utf-8")
+    hub = tmp_path / "calls.csv"
+    hub.write_text("Associated Contact IDs,Activity assigned to,Activity date,Call outcome,Call duration\n"
+                   "101,Ann,2026-01-05 09:00,No answer,15000\n101,Ann,2026-01-05 11:00,Connected,240000\n",
+                   encoding="utf-8")
+    cdr = tmp_path / "vicidial_log.csv"
+    cdr.write_text("lead_id,user,call_date,status,length_in_sec\n7,agent1,2026-01-05 09:00:00,NA,20\n"
+                   "7,agent1,2026-01-05 10:00:00,SALE,600\n", encoding="utf-8")
+    runs = [("salesforce_tasks", {"leads": sf_leads, "activities": sf_tasks}, 3),
+            ("hubspot_calls", {"activities": hub}, 2),
+            ("dialer_cdr", {"activities": cdr}, 2)]
+    for preset, files, used in runs:
+        result = calibrate(preset=preset, base="baseline", out=tmp_path / preset, **files)
+        summary = result.fit["read"]["activities"]
+        assert summary["rows_used"] == used and summary["rows_quarantined"] == 0, (preset, summary)
