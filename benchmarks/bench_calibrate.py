@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from memory import measure  # noqa: E402
+from memory import measure
 
 OUTCOMES = np.array(["no_answer", "voicemail", "busy", "contact", "qualified", "converted"])
 
@@ -62,7 +62,12 @@ def write_logs(folder: Path, rows: int, seed: int = 1) -> tuple[Path, Path]:
 def read_only(leads_path: str, acts_path: str, fit: bool) -> dict:
     """Read (and optionally fit) in this process; return rows and seconds."""
     from leadsim.calibration.colmap import ColumnMap
-    from leadsim.calibration.reader import Quarantine, ReadContext, read_activities, read_leads
+    from leadsim.calibration.reader import (
+        Quarantine,
+        ReadContext,
+        read_activities,
+        read_leads,
+    )
 
     t0 = time.perf_counter()
     ctx = ReadContext(ColumnMap(), "America/Chicago", Quarantine(Path(acts_path).with_name("quarantine.csv")))

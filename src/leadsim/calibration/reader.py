@@ -323,30 +323,38 @@ def read_leads(path: Path, ctx: ReadContext) -> tuple[pd.DataFrame, ReadSummary]
             "created": _stamps(created[keep]), "source": f["source"][keep].to_numpy(dtype=object),
             "timezone": zone[keep].to_numpy(dtype=object), "value": value[keep].to_numpy(dtype=float),
             "converted": _stamps(conv[keep]), "line": chunk.lines[keep],
-            "raw": np.asarray(chunk.raw, dtype=object)[keep],
         }))
     leads = pd.concat(parts, ignore_index=True) if parts else _empty_leads()
     dup = leads["lead_id"].duplicated(keep="first").to_numpy()
     if dup.any():
         ctx.quarantine.add(kind, file, leads["line"][dup], ["duplicate lead_id (first occurrence kept)"] * int(dup.sum()),
-                           leads["raw"][dup])
+                           _lead_rows(leads[dup]))
         leads = leads[~dup].reset_index(drop=True)
     leads["created"] = pd.to_datetime(leads["created"], utc=True)
     leads["converted"] = pd.to_datetime(leads["converted"], utc=True)
     leads["source"] = leads["source"].astype("category")
     leads["timezone"] = leads["timezone"].astype("category")
-    leads = leads.drop(columns=["raw"])
     summary.rows_used = len(leads)
     summary.quarantined = ctx.quarantine.by_kind(kind)
     summary.notes["converted"] = int(leads["converted"].notna().sum())
     return leads, summary
 
 
+def _lead_rows(leads: pd.DataFrame) -> list[str]:
+    """Quarantine text of kept-then-duplicate leads, rebuilt from their parsed fields.
+
+    The raw text of every lead is not kept until the end (it would double the leads'
+    memory) only to show the few duplicates.
+    """
+    return [f"{r.lead_id},{pd.Timestamp(r.created).isoformat()},{r.source},{r.timezone}"
+            for r in leads.itertuples(index=False)]
+
+
 def _empty_leads() -> pd.DataFrame:
     return pd.DataFrame({"lead_id": pd.Series(dtype=object), "created": pd.Series(dtype="datetime64[ns, UTC]"),
                          "source": pd.Series(dtype=object), "timezone": pd.Series(dtype=object),
                          "value": pd.Series(dtype=float), "converted": pd.Series(dtype="datetime64[ns, UTC]"),
-                         "line": pd.Series(dtype=np.int64), "raw": pd.Series(dtype=object)})
+                         "line": pd.Series(dtype=np.int64)})
 
 
 # ---------------------------------------------------------------- activities and calls
