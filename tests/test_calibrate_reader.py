@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leadsim.calibration import fits_arrivals as arr
 from leadsim.calibration.colmap import (
@@ -453,3 +457,28 @@ def test_date_only_values_on_a_dst_day_are_that_day(tmp_path):
     leads, summary = read_leads(write(tmp_path / "l.csv", LEADS_HEADER + "A,2017-10-15,web,,,\n"), ctx)
     assert summary.rows_used == 1
     assert leads["created"].iloc[0] == pd.Timestamp("2017-10-15T03:00:00Z")  # 01:00 local, the day's first instant
+
+
+# ---------------------------------------------------------------- property: nothing vanishes
+
+_FIELD = st.one_of(
+    st.sampled_from(["", "L1", "L2", "rep1", "call", "email", "contact", "no_answer", "-5", "30", "1e9",
+                     "2026-01-05T08:05:00-06:00", "2026-01-05 08:05", "01/05/2026", "2026-01-05T08:05:00Z"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"), max_size=8),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(_FIELD, min_size=4, max_size=8), max_size=30))
+def test_every_activity_row_is_used_or_quarantined(tmp_path, rows):
+    """Whatever the rows (ragged, garbage, duplicates), read = used + quarantined, and each is in the file."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # hypothesis may replay an example
+    ctx = ReadContext(ColumnMap(), ZONE, Quarantine(folder / "q.csv"))
+    leads, _ = read_leads(write(folder / "leads.csv", LEADS_HEADER + GOOD_LEADS), ctx)
+    acts, summary = read_activities(write(folder / "a.csv", ACTS_HEADER + buffer.getvalue()), ctx, leads)
+    in_file = len(quarantined(ctx))
+    assert summary.rows_read == summary.rows_used + sum(summary.quarantined.values())
+    assert in_file == sum(summary.quarantined.values())
+    assert len(acts) == summary.rows_used

@@ -12,6 +12,7 @@ staffing tables and abandonment outcomes are the scenario fields of the issue
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -20,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from leadsim.calibration.estimates import FitLog, mean_interval, proportion
-from leadsim.calibration.fits_arrivals import day_counts, find_gaps
+from leadsim.calibration.fits_arrivals import day_counts, find_gaps, fit_source
 
 
 def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> list[dict[str, float]]:
@@ -93,6 +94,10 @@ def fit_inbound(calls: pd.DataFrame, zone: str, log: FitLog) -> dict[str, Any]:
     days = max(1, len(counts) - missing)
     out["days"] = {"first": str(dates.min()), "last": str(dates.max()), "gaps": gaps, "days_used": days}
     out["offered_per_day"] = round(len(calls) / days, 3)
+    excluded = {dt.date.fromisoformat(g["first"]) + dt.timedelta(days=k) for g in gaps for k in range(g["days"])}
+    first = dates.min()
+    out["arrivals"] = fit_source("offered calls", calls["arrived"], zone, first, dates.max(), excluded, first,
+                                 log).as_dict()
     how = pd.Series(local.day_of_week * 24 + local.hour).value_counts().sort_index()
     out["offered_per_hour_of_week_total"] = {int(k): int(v) for k, v in how.items()}
     keep = answered | abandoned
