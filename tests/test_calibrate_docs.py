@@ -29,7 +29,7 @@ def _block(marker: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def walkthrough(tmp_path_factory) -> tuple[str, str]:
+def walkthrough(tmp_path_factory) -> tuple[str, str, str]:
     root = tmp_path_factory.mktemp("walk")
     runner = CliRunner()
     history = root / "runs" / "history"
@@ -39,7 +39,11 @@ def walkthrough(tmp_path_factory) -> tuple[str, str]:
     res = runner.invoke(main, ["calibrate", "--leads", str(history / "leads.csv"), "--activities",
                                str(history / "attempts.csv"), "--base", "baseline", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    return res.output, (out / "calibrated.yaml").read_text(encoding="utf-8")
+    holdout = runner.invoke(main, ["calibrate", "--leads", str(history / "leads.csv"), "--activities",
+                                   str(history / "attempts.csv"), "--base", "baseline", "--out", str(root / "h"),
+                                   "--train-until", "2026-02-02"])
+    assert holdout.exit_code == 0, holdout.output
+    return res.output, (out / "calibrated.yaml").read_text(encoding="utf-8"), holdout.output
 
 
 def test_quoted_summary_is_what_the_command_prints(walkthrough):
@@ -58,5 +62,14 @@ def test_page_names_every_preset_and_option():
     text = DOC.read_text(encoding="utf-8")
     for name in presets():
         assert f"`{name}`" in text
-    for option in ("--leads", "--activities", "--calls", "--map", "--preset", "--base", "--backtest", "--out", "--json"):
+    for option in ("--leads", "--activities", "--calls", "--map", "--preset", "--base", "--backtest", "--out", "--json",
+                   "--train-until", "--holdout-from"):
         assert option in text
+
+
+def test_quoted_holdout_backtest_is_what_the_command_prints(walkthrough):
+    output = walkthrough[2].splitlines()
+    command = _block("holdout-command")[0]
+    assert command.endswith("--train-until 2026-02-02")  # the options the fixture runs
+    for line in _block("holdout-output"):
+        assert line in output, line

@@ -205,7 +205,8 @@ def test_cli_calibrate_end_to_end(simulated, tmp_path):
     assert "FITTED" in res.output and "contact.base.web_form" in res.output
     assert "BACK-TEST (in-sample, 3 replications)" in res.output
     backtest = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
-    rows = backtest["metrics"]
+    rows = backtest["in_sample"]["metrics"]
+    assert backtest["out_of_sample"] is None
     assert set(rows) >= {"contact_rate", "attempts_per_lead", "conversion_rate", "speed_to_first_attempt_p50_min"}
     # the calibrated scenario reproduces the history it was fitted to
     assert rows["contact_rate"]["history_inside_prediction"] is True
@@ -325,3 +326,35 @@ def test_presets_read_their_documented_exports(tmp_path):
         result = calibrate(preset=preset, base="baseline", out=tmp_path / preset, **files)
         summary = result.fit["read"]["activities"]
         assert summary["rows_used"] == used and summary["rows_quarantined"] == 0, (preset, summary)
+
+
+def test_cli_holdout_backtest_out_of_sample(simulated, tmp_path):
+    folder, _ = simulated
+    out = tmp_path / "cal"
+    res = CliRunner().invoke(main, ["calibrate", "--leads", str(folder / "leads.csv"), "--activities",
+                                    str(folder / "attempts.csv"), "--base", "baseline", "--out", str(out),
+                                    "--backtest", "3", "--train-until", "2026-02-02"])
+    assert res.exit_code == 0, res.output
+    assert "BACK-TEST (out-of-sample, 3 replications)" in res.output
+    fit = json.loads((out / "fit.json").read_text(encoding="utf-8"))
+    split = fit["split"]
+    assert split["training"]["leads"] + split["holdout"]["leads"] == fit["read"]["leads"]["rows_used"]
+    assert fit["days"]["last"] == "2026-02-01"  # fitted on the training period only
+    backtest = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
+    oos = backtest["out_of_sample"]
+    assert oos["days"]["first"] == "2026-02-02"
+    # the holdout's own volume is used (it differs from the training period's)
+    assert oos["metrics"]["leads_per_day"]["history"] != backtest["in_sample"]["metrics"]["leads_per_day"]["history"]
+    assert oos["metrics"]["contact_rate"]["history_inside_prediction"] is True
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--train-until", "2030-01-01"], "the holdout period has no leads"),
+    (["--train-until", "2020-01-01"], "the training period has no leads"),
+    (["--train-until", "2026-02-02", "--holdout-from", "2026-01-20"], "must not be before --train-until"),
+])
+def test_cli_holdout_bad_dates_exit_2(simulated, tmp_path, args, message):
+    folder, _ = simulated
+    res = CliRunner().invoke(main, ["calibrate", "--leads", str(folder / "leads.csv"), "--activities",
+                                    str(folder / "attempts.csv"), "--out", str(tmp_path), "--backtest", "0", *args])
+    assert res.exit_code == 2 and message in res.output, res.output

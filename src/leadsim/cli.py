@@ -167,10 +167,14 @@ def schema() -> None:
               help="Output folder (default: runs/<timestamp>-calibrate/).")
 @click.option("--backtest", "backtest_replications", type=click.IntRange(min=0, max=MAX_REPLICATIONS), default=5,
               show_default=True, help="Replications of the calibrated scenario for backtest.json (0: none).")
+@click.option("--train-until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Fit on leads created before this date; back-test out of sample on the rest.")
+@click.option("--holdout-from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the holdout period (default: --train-until).")
 @click.option("--json", "as_json", is_flag=True, help="Print fit.json instead of the summary.")
 def calibrate(leads: str | None, activities: str | None, calls: str | None, column_map: str | None,
               preset: str | None, base: str | None, out: str | None, backtest_replications: int,
-              as_json: bool) -> None:
+              train_until: Any, holdout_from: Any, as_json: bool) -> None:
     """Fit a scenario to historical logs: writes calibrated.yaml, fit.json and quarantine.csv.
 
     Every row is used or written to quarantine.csv with its reason; every fitted
@@ -193,7 +197,8 @@ def calibrate(leads: str | None, activities: str | None, calls: str | None, colu
 
     try:
         result = run_calibration(leads, activities, calls, column_map, preset, base, folder, progress,
-                                 backtest_replications)
+                                 backtest_replications, train_until.date() if train_until else None,
+                                 holdout_from.date() if holdout_from else None)
     except KeyboardInterrupt:
         _interrupted("calibration stopped (quarantine.csv may be partial)", folder)
     if as_json:

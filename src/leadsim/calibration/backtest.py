@@ -4,9 +4,9 @@ Both sides are computed by the same function from the same neutral form (lead
 creation minutes and sources; call starts, leads and outcomes), so a metric
 means exactly the same thing for the history and for the simulation. The
 simulation covers the history's days (warm-up 0, the same span) and counts the
-leads created in them; unlike the history it follows them through a drain, so
-the history's last days are slightly right-censored (their later calls are not
-in the log yet).
+leads created in them and their calls up to the end of those days: the log
+ends there, so both sides are censored alike (the leads of the last days have
+had less time to be called on both).
 
 Reported per metric: the history's value, the simulation's mean with its 95%
 interval for the mean and a 95% prediction interval for one replication (the
@@ -78,14 +78,19 @@ def outbound_metrics(created: np.ndarray, call_lead: np.ndarray, call_start: np.
     }
 
 
-def history_metrics(leads: pd.DataFrame, acts: pd.DataFrame, span_days: float) -> dict[str, float]:
-    """The compared metrics of the history (all its leads and calls)."""
-    origin = utc_ns(leads["created"]).min()
+def history_metrics(leads: pd.DataFrame, acts: pd.DataFrame, first_day: str, span_days: float,
+                    zone: str) -> dict[str, float]:
+    """The compared metrics of the history: its leads, and their calls up to the end of its last day.
+
+    Minutes count from local midnight of ``first_day`` in ``zone``, as the simulation's do.
+    """
+    origin = utc_ns(pd.Series([pd.Timestamp(first_day).tz_localize(zone, nonexistent="shift_forward")]))[0]
     created = (utc_ns(leads["created"]) - origin) / 6e10
     calls = acts[acts["channel"] == "call"]
     start = (utc_ns(calls["started"]) - origin) / 6e10
-    return outbound_metrics(created, calls["lead"].to_numpy(), start,
-                            np.asarray(calls["outcome"].astype(str).to_numpy()), span_days)
+    within = start < span_days * 1440.0
+    return outbound_metrics(created, calls["lead"].to_numpy()[within], start[within],
+                            np.asarray(calls["outcome"].astype(str).to_numpy())[within], span_days)
 
 
 def simulated_metrics(scenario: Scenario, replication: int) -> dict[str, float]:
@@ -99,7 +104,9 @@ def simulated_metrics(scenario: Scenario, replication: int) -> dict[str, float]:
     att = result.attempts
     is_call = np.asarray(CHANNELS, dtype=object)[att.channel.astype(np.int64)] == "call"
     lead = index[att.lead.astype(np.int64)]
-    m = is_call & (lead >= 0)
+    # Calls after the window are left out: the history's log ends with its last day, so both
+    # sides are censored alike (a drain would follow the simulated leads further than the log).
+    m = is_call & (lead >= 0) & (att.start < hi)
     outcome = np.asarray(OUTCOMES, dtype=object)[att.outcome.astype(np.int64)][m].astype(str)
     return outbound_metrics(created[keep] - lo, lead[m], att.start[m] - lo, outcome, (hi - lo) / 1440.0)
 
@@ -126,11 +133,13 @@ def backtest(scenario: Scenario, history: dict[str, float], replications: int,
         half_pred = t * sd * math.sqrt(1 + 1 / values.size)
         rows[name] = {
             "meaning": meaning, "history": hist, "simulated_mean": mean,
-            "simulated_ci95": [mean - half_mean, mean + half_mean],
-            "simulated_prediction95": [mean - half_pred, mean + half_pred],
+            # every compared metric is a count, share or duration: the normal bounds stop at 0
+            "simulated_ci95": [max(0.0, mean - half_mean), mean + half_mean],
+            "simulated_prediction95": [max(0.0, mean - half_pred), mean + half_pred],
             "difference": mean - hist, "relative_error": (mean - hist) / hist if hist else None,
-            "history_inside_prediction": bool(abs(hist - mean) <= half_pred) if math.isfinite(half_pred) else None,
+            "history_inside_prediction": bool(max(0.0, mean - half_pred) <= hist <= mean + half_pred)
+            if math.isfinite(half_pred) else None,
         }
     return {"kind": "in-sample", "replications": replications, "seed": scenario.run.seed, "metrics": rows,
             "note": "the history is one realisation: it is compared with the 95% prediction interval of one "
-                    "replication; its last days are right-censored (no drain in a log)"}
+                    "replication; simulated calls after the last day are left out, as the log has none"}

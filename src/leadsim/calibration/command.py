@@ -9,6 +9,7 @@ header and fit.json say which is which.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from leadsim.calibration.fits_conversion import fit_conversion
 from leadsim.calibration.fits_handle import fit_handle_times
 from leadsim.calibration.fits_inbound import fit_inbound, weekday_counts
 from leadsim.calibration.fits_practice import fit_practice
+from leadsim.calibration.holdout import split_by_creation
 from leadsim.calibration.plots import plot_fits
 from leadsim.calibration.reader import (
     Progress,
@@ -68,7 +70,8 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
               calls: str | Path | None = None, column_map: str | Path | None = None,
               preset: str | None = None, base: str | Path | None = None,
               out: str | Path = "calibrated", progress: Progress | None = None,
-              backtest_replications: int = 0) -> CalibrationResult:
+              backtest_replications: int = 0, train_until: dt.date | None = None,
+              holdout_from: dt.date | None = None) -> CalibrationResult:
     """Calibrate a scenario from historical logs.
 
     Args:
@@ -79,6 +82,9 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
         progress: called after every chunk read (and every back-test replication).
         backtest_replications: replications of the calibrated scenario for backtest.json
             (0: no back-test; needs leads and activities).
+        train_until: fit on leads created before this floor-local date only, and back-test
+            out of sample on leads created from ``holdout_from`` (default: the same date).
+        holdout_from: first day of the holdout period.
 
     Raises:
         ScenarioError: bad options, unreadable files, a bad column map or base (exit 2).
@@ -118,6 +124,14 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
             fit["read"]["calls"] = summary.as_dict()
     finally:
         quarantine.close()
+    holdout = None
+    if train_until is not None or holdout_from is not None:
+        if lead_table is None or acts is None or train_until is None:
+            raise ScenarioError(None, "--train-until", "a holdout back-test needs --leads, --activities and "
+                                "--train-until")
+        lead_table, acts, hold_leads, hold_acts, fit["split"] = split_by_creation(
+            lead_table, acts, floor_zone, train_until, holdout_from or train_until)
+        holdout = (hold_leads, hold_acts)
     if lead_table is not None and len(lead_table):
         _arrivals(lead_table, acts, base_scenario, floor_zone, doc, fit, log)
     elif lead_table is not None:
@@ -145,12 +159,33 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     for png in plot_fits(_jsonable(fit), folder):
         files[png.stem] = png
     if backtest_replications > 0 and lead_table is not None and acts is not None and len(lead_table):
-        history = history_metrics(lead_table, acts, float(fit["days"]["span"]))
-        report = run_backtest(scenario, history, backtest_replications,
-                              (lambda done, total: progress("back-test replications", done)) if progress else None)
+        tick = (lambda done, total: progress("back-test replications", done)) if progress else None
+        history = history_metrics(lead_table, acts, fit["days"]["first"], float(fit["days"]["span"]), floor_zone)
+        report: dict[str, Any] = {"in_sample": run_backtest(scenario, history, backtest_replications, tick),
+                                  "out_of_sample": None}
+        if holdout is not None:
+            report["out_of_sample"] = _holdout_backtest(doc, holdout, base_scenario, floor_zone,
+                                                        backtest_replications, tick)
         files["backtest"] = folder / "backtest.json"
         files["backtest"].write_text(json.dumps(_jsonable(report), indent=2, allow_nan=False), encoding="utf-8")
     return CalibrationResult(scenario, fit, files, estimates)
+
+
+def _holdout_backtest(doc: Calibrated, holdout: tuple[pd.DataFrame, pd.DataFrame], base: Scenario, zone: str,
+                      replications: int, tick: Any) -> dict[str, Any]:
+    """The calibrated scenario with the holdout's own calendar and arrivals, against the holdout's history."""
+    leads, acts = holdout
+    hold_doc = Calibrated(copy.deepcopy(doc.data))
+    hold_fit: dict[str, Any] = {"fits": {}}
+    hold_log = FitLog()
+    _arrivals(leads, acts, base, zone, hold_doc, hold_fit, hold_log)
+    scenario = validate(hold_doc)
+    history = history_metrics(leads, acts, hold_fit["days"]["first"], float(hold_fit["days"]["span"]), zone)
+    report = run_backtest(scenario, history, replications, tick)
+    report.update(kind="out-of-sample", days=hold_fit["days"], warnings=hold_log.warnings,
+                  from_holdout="calendar, run.days, sources' volume, profile and batches (the holdout's own lead plan)",
+                  from_training="contact, conversion, handle times and practice; staffing from the base")
+    return report
 
 
 def _s(path: str | Path | None) -> str | None:

@@ -37,7 +37,15 @@ def format_summary(fit: dict[str, Any]) -> str:
 
 
 def format_backtest(doc: dict[str, Any]) -> str:
-    """The back-test table: history, simulated mean and prediction interval, relative error."""
+    """The back-test tables (in sample, and out of sample with a holdout)."""
+    parts = [_backtest_table(doc["in_sample"])]
+    if doc.get("out_of_sample"):
+        parts.append(_backtest_table(doc["out_of_sample"]))
+    return "\n\n".join(parts)
+
+
+def _backtest_table(doc: dict[str, Any]) -> str:
+    """One back-test table: history, simulated mean and prediction interval, relative error."""
     lines = [f"BACK-TEST ({doc['kind']}, {doc['replications']} replications)",
              f"  {'metric':<34} {'history':>9} {'simulated':>10} {'95% prediction':>22} {'rel.err':>8}  inside"]
     for name, row in doc["metrics"].items():
