@@ -173,6 +173,64 @@ def schema() -> None:
     click.echo(json.dumps(scenario_json_schema(), indent=2))
 
 
+# ---------------------------------------------------------------- calibrate
+
+
+@main.command()
+@click.option("--leads", type=click.Path(dir_okay=False), default=None, help="Leads log (CSV).")
+@click.option("--activities", type=click.Path(dir_okay=False), default=None, help="Activity (call) log (CSV).")
+@click.option("--calls", type=click.Path(dir_okay=False), default=None, help="Inbound call log (CSV).")
+@click.option("--map", "column_map", type=click.Path(dir_okay=False), default=None,
+              help="Column map (YAML) translating an export into the canonical schema.")
+@click.option("--preset", default=None, help="A shipped column map: salesforce_tasks, hubspot_calls, dialer_cdr.")
+@click.option("--base", default=None, help="Scenario supplying everything not fitted (default: baseline).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: runs/<timestamp>-calibrate/).")
+@click.option("--backtest", "backtest_replications", type=click.IntRange(min=0, max=MAX_REPLICATIONS), default=5,
+              show_default=True, help="Replications of the calibrated scenario for backtest.json (0: none).")
+@click.option("--train-until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Fit on leads created before this date; back-test out of sample on the rest.")
+@click.option("--holdout-from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the holdout period (default: --train-until).")
+@click.option("--json", "as_json", is_flag=True, help="Print fit.json instead of the summary.")
+def calibrate(leads: str | None, activities: str | None, calls: str | None, column_map: str | None,
+              preset: str | None, base: str | None, out: str | None, backtest_replications: int,
+              train_until: Any, holdout_from: Any, as_json: bool) -> None:
+    """Fit a scenario to historical logs: writes calibrated.yaml, fit.json and quarantine.csv.
+
+    Every row is used or written to quarantine.csv with its reason; every fitted
+    value is commented with its estimate, 95% interval and sample size; values
+    not fitted come from --base. With leads and activities, backtest.json sets
+    the calibrated scenario's simulated metrics beside the history's. See
+    docs/calibrate.md.
+    """
+    from leadsim.calibration.command import calibrate as run_calibration
+    from leadsim.calibration.report import format_backtest, format_summary
+    from leadsim.outputs.runfolder import make_run_dir
+
+    if not (leads or activities or calls):
+        raise BadInput("give at least one of --leads, --activities, --calls")
+    folder = make_run_dir(out, "calibrate")
+
+    def progress(kind: str, done: int) -> None:
+        click.echo(f"{kind}: {done} done" if kind.startswith("back-test") else f"reading {kind}: {done:,} rows",
+                   err=True)
+
+    try:
+        result = run_calibration(leads, activities, calls, column_map, preset, base, folder, progress,
+                                 backtest_replications, train_until.date() if train_until else None,
+                                 holdout_from.date() if holdout_from else None)
+    except KeyboardInterrupt:
+        _interrupted("calibration stopped (quarantine.csv may be partial)", folder)
+    if as_json:
+        click.echo(result.files["fit"].read_text(encoding="utf-8"))
+    else:
+        click.echo(format_summary(result.fit))
+        if "backtest" in result.files:
+            click.echo("\n" + format_backtest(json.loads(result.files["backtest"].read_text(encoding="utf-8"))))
+        click.echo(f"\nResults written to {folder}/")
+
+
 # ---------------------------------------------------------------- run
 
 
