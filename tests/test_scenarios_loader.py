@@ -293,7 +293,7 @@ def test_set_unknown_path_lists_the_known_keys() -> None:
     err = error_of("baseline", ("policy.cadnce.call_target=3",))
     assert err.path == "policy.cadnce"
     assert err.rule == ("unknown --set path; known keys here are "
-                        "[cadence, distribution, new_leads_order, priority]")
+                        "[cadence, distribution, inbound_order, new_leads_order, priority]")
     assert err.value == "policy.cadnce.call_target=3"
     assert err.file is not None and err.file.endswith("baseline.yaml")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from itertools import pairwise
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,13 +22,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 # The names the engine must agree on, and "HH:MM" parsing, are defined once in
 # leadsim.vocabulary (parse_hhmm and parse_interval are re-exported from here).
 from leadsim.vocabulary import (
+    CALLBACK,
     DEFAULT_PRIORITY,
+    FIFO_ORDER,
     INCOMING_CALL_GROUP,
     OWNED_MODES,
     OWNER_RECYCLE,
     SHARED_POOL,
     STAGES,
+    AbandonAction,
     DistributionMode,
+    InboundOrder,
     NewLeadsOrder,
     PriorityName,
     RuleOutcome,
@@ -132,6 +137,18 @@ Headcount = Annotated[int, Field(strict=True, ge=0, le=MAX_HEADCOUNT)]
 BatchLeads = Annotated[int, Field(strict=True, ge=0, le=MAX_BATCH_LEADS)]
 Attempts = Annotated[int, Field(strict=True, ge=1, le=MAX_ATTEMPTS)]
 AttemptNumber = Annotated[int, Field(strict=True, ge=0, le=MAX_ATTEMPTS)]
+#: A patience value that may be zero (an empirical table's entries).
+PatienceValue = Annotated[float, Field(strict=True, ge=0.0, le=MAX_PATIENCE_SECONDS)]
+#: Largest Weibull shape (beyond it a Weibull is a fixed value in all but name).
+MAX_WEIBULL_SHAPE = 100.0
+WeibullShape = Annotated[float, Field(strict=True, gt=0.0, le=MAX_WEIBULL_SHAPE)]
+#: Most entries of an empirical distribution table.
+MAX_EMPIRICAL_POINTS = 10_000
+#: Longest service-level threshold (an hour).
+MAX_SERVICE_LEVEL_SECONDS = 3600
+ServiceLevelSeconds = Annotated[float, Field(strict=True, ge=0.0, le=MAX_SERVICE_LEVEL_SECONDS)]
+#: Most redials of one abandoned caller.
+MAX_REDIALS = 100
 #: A number parameter of a priority rule (a source weight, an aging rate): |x| <= MAX_RATIO.
 RuleNumber = Annotated[float, Field(strict=True, ge=-MAX_RATIO, le=MAX_RATIO)]
 
@@ -197,6 +214,175 @@ class RunConfig(Strict):
         15, strict=True, ge=MIN_SAMPLE_MINUTES, le=MAX_SAMPLE_MINUTES,
         description="Interval at which the due-lead backlog is sampled."
     )
+
+
+# ---------------------------------------------------------------- distributions
+
+
+def check_empirical(values: list[float], probabilities: list[float] | None,
+                    quantiles: list[float] | None) -> None:
+    """Check an empirical distribution table (shared by every unit it is given in).
+
+    Raises:
+        ValueError: naming the rule and the values received.
+    """
+    if (probabilities is None) == (quantiles is None):
+        raise ValueError("give values with exactly one of probabilities (a discrete table) or "
+                         "quantiles (cumulative probabilities, interpolated linearly)")
+    other = probabilities if probabilities is not None else quantiles
+    name = "probabilities" if probabilities is not None else "quantiles"
+    assert other is not None
+    if len(other) != len(values):
+        raise ValueError(f"values and {name} must have the same length, got {len(values)} and {len(other)}")
+    if probabilities is not None:
+        if sum(probabilities) <= 0:
+            raise ValueError(f"probabilities must not all be zero, got {probabilities}")
+        return
+    assert quantiles is not None
+    if len(quantiles) < 2 or quantiles[0] != 0.0 or quantiles[-1] != 1.0:
+        raise ValueError(f"quantiles must run from 0 to 1 (at least two points), got {quantiles}")
+    if any(b <= a for a, b in pairwise(quantiles)):
+        raise ValueError(f"quantiles must increase strictly, got {quantiles}")
+    if any(b < a for a, b in pairwise(values)):
+        raise ValueError(f"values must not decrease along the quantiles, got {values}")
+
+
+class FixedDist(Strict):
+    """A constant duration in minutes."""
+
+    fixed: HandleMinutes = Field(description="The duration, minutes.")
+
+
+class ExponentialDist(Strict):
+    """Exponentially distributed minutes."""
+
+    class Params(Strict):
+        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
+
+    exponential: Params
+
+
+class LognormalDist(Strict):
+    """Lognormally distributed minutes, given by the mean and standard deviation of the minutes."""
+
+    class Params(Strict):
+        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
+        sd: PositiveHandleMinutes = Field(description="Standard deviation, minutes.")
+
+    lognormal: Params
+
+
+class WeibullDist(Strict):
+    """Weibull distributed minutes: P(X > x) = exp(-(x / scale) ** shape)."""
+
+    class Params(Strict):
+        shape: WeibullShape = Field(description="Shape k (< 1: hazard falls with time; 1: exponential).")
+        scale: PositiveHandleMinutes = Field(description="Scale, minutes (the 63rd percentile).")
+
+    weibull: Params
+
+
+class EmpiricalDist(Strict):
+    """An empirical distribution of minutes: a discrete table or interpolated quantiles."""
+
+    class Params(Strict):
+        values: list[HandleMinutes] = Field(
+            min_length=1, max_length=MAX_EMPIRICAL_POINTS,
+            description="Durations, minutes (non-decreasing when quantiles are given).")
+        probabilities: list[Weight] | None = Field(
+            None, description="Relative weight of each value (a discrete distribution).")
+        quantiles: list[Share] | None = Field(
+            None, description="Cumulative probability at each value, 0 first and 1 last; "
+            "durations in between are interpolated linearly.")
+
+        @model_validator(mode="after")
+        def _table(self) -> EmpiricalDist.Params:
+            check_empirical(self.values, self.probabilities, self.quantiles)
+            return self
+
+    empirical: Params
+
+
+Duration = FixedDist | ExponentialDist | LognormalDist | WeibullDist | EmpiricalDist
+
+
+class PatienceFixed(Strict):
+    """Every caller waits the same number of seconds."""
+
+    fixed: PatienceSeconds = Field(description="Patience, seconds.")
+
+
+class PatienceExponential(Strict):
+    """Exponential patience (what Erlang A assumes)."""
+
+    class Params(Strict):
+        mean: PatienceSeconds = Field(description="Mean patience, seconds.")
+
+    exponential: Params
+
+
+class PatienceLognormal(Strict):
+    """Lognormal patience, given by the mean and standard deviation in seconds."""
+
+    class Params(Strict):
+        mean: PatienceSeconds = Field(description="Mean, seconds.")
+        sd: PatienceSeconds = Field(description="Standard deviation, seconds.")
+
+    lognormal: Params
+
+
+class PatienceWeibull(Strict):
+    """Weibull patience: P(patience > x) = exp(-(x / scale) ** shape)."""
+
+    class Params(Strict):
+        shape: WeibullShape = Field(description="Shape k (< 1: callers who waited long hang up less readily).")
+        scale: PatienceSeconds = Field(description="Scale, seconds (the 63rd percentile).")
+
+    weibull: Params
+
+
+class PatienceEmpirical(Strict):
+    """An empirical patience distribution in seconds: a discrete table or interpolated quantiles."""
+
+    class Params(Strict):
+        values: list[PatienceValue] = Field(
+            min_length=1, max_length=MAX_EMPIRICAL_POINTS,
+            description="Patience values, seconds (non-decreasing when quantiles are given).")
+        probabilities: list[Weight] | None = Field(
+            None, description="Relative weight of each value (a discrete distribution).")
+        quantiles: list[Share] | None = Field(
+            None, description="Cumulative probability at each value, 0 first and 1 last; "
+            "values in between are interpolated linearly.")
+
+        @model_validator(mode="after")
+        def _table(self) -> PatienceEmpirical.Params:
+            check_empirical(self.values, self.probabilities, self.quantiles)
+            return self
+
+    empirical: Params
+
+
+PatienceDist = PatienceFixed | PatienceExponential | PatienceLognormal | PatienceWeibull | PatienceEmpirical
+
+
+class Abandonment(Strict):
+    """What happens after an inbound caller hangs up unanswered."""
+
+    then: AbandonAction = Field(
+        CALLBACK,
+        description="callback: the lead is due as a callback (callback_delay_minutes later); "
+        "lost: the caller is gone (lead status 'abandoned'); retry: the caller redials after "
+        "retry_delay_minutes with probability retry_probability, else is lost.",
+    )
+    retry_probability: Share = Field(
+        0.5, description="retry: chance that a caller who hung up rings again (each time).")
+    retry_delay_minutes: Duration = Field(
+        default_factory=lambda: ExponentialDist(exponential={"mean": 10.0}),
+        description="retry: time from hanging up to ringing again (a distribution, minutes).",
+    )
+    max_redials: int = Field(
+        3, strict=True, ge=1, le=MAX_REDIALS,
+        description="retry: redials after which a caller who hangs up again is lost.")
 
 
 # ---------------------------------------------------------------- sources
@@ -299,8 +485,20 @@ class Source(Strict):
     expiry_hours: PositiveHours | None = Field(
         None, description="A lead not yet contacted is closed as expired this long after creation."
     )
-    patience_seconds: PatienceSeconds = Field(
-        45, description="How long an inbound caller waits for a rep (inbound_call only)."
+    patience_seconds: PatienceSeconds | PatienceDist = Field(
+        45,
+        description="How long an inbound caller waits for a rep before hanging up (inbound_call "
+        "only), seconds: a number (every caller the same) or a distribution (fixed, exponential, "
+        "lognormal, weibull, empirical), drawn per caller and per call from its own luck.",
+    )
+    abandonment: Abandonment = Field(
+        default_factory=Abandonment,
+        description="What a caller who hung up unanswered does next (inbound_call only): "
+        "callback | lost | retry; a bare name is accepted (abandonment: lost).",
+    )
+    service_level_seconds: ServiceLevelSeconds = Field(
+        20, description="Service-level threshold T (inbound_call only): a call answered within "
+        "T seconds of ringing counts toward service_level."
     )
     inbound: bool | None = Field(
         None,
@@ -309,6 +507,11 @@ class Source(Strict):
     )
     value_per_conversion: Money = Field(0, description="Revenue per converted lead.")
     cost_per_lead: Money = Field(0, description="Acquisition cost per lead.")
+
+    @field_validator("abandonment", mode="before")
+    @classmethod
+    def _bare_action(cls, value: object) -> object:
+        return {"then": value} if isinstance(value, str) else value
 
     @field_validator("timezones")
     @classmethod
@@ -353,34 +556,6 @@ class Shift(Strict):
             if b_start < start or b_end > end:
                 raise ValueError(f"break {text!r} must lie inside the shift {self.start}-{self.end}")
         return self
-
-
-class FixedDist(Strict):
-    """A constant duration in minutes."""
-
-    fixed: HandleMinutes = Field(description="The duration, minutes.")
-
-
-class ExponentialDist(Strict):
-    """Exponentially distributed minutes."""
-
-    class Params(Strict):
-        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
-
-    exponential: Params
-
-
-class LognormalDist(Strict):
-    """Lognormally distributed minutes, given by the mean and standard deviation of the minutes."""
-
-    class Params(Strict):
-        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
-        sd: PositiveHandleMinutes = Field(description="Standard deviation, minutes.")
-
-    lognormal: Params
-
-
-Duration = Union[FixedDist, ExponentialDist, LognormalDist]
 
 
 class HandleTimes(Strict):
@@ -713,6 +888,13 @@ class Policy(Strict):
     )
     new_leads_order: NewLeadsOrder = Field(
         "oldest_first", description="Default order of the new_leads rule."
+    )
+    inbound_order: InboundOrder = Field(
+        FIFO_ORDER,
+        description="Which live caller a free rep answers when several wait: fifo (the longest "
+        "waiting, over every inbound source the rep works) or source_priority (strict priority "
+        "by the order sources are listed: a caller of a later source waits while an earlier "
+        "source has one).",
     )
     cadence: Cadence = Field(default_factory=Cadence)
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from statistics import NormalDist
 from typing import NamedTuple
 
@@ -42,6 +42,7 @@ from leadsim.scenarios.schema import (
     Scenario,
 )
 from leadsim.simulator import streams
+from leadsim.simulator.distributions import sampler
 from leadsim.vocabulary import Outcome
 
 _inv_cdf = NormalDist().inv_cdf
@@ -57,20 +58,6 @@ _MAX_LUCK_ATTEMPTS = 12
 
 def _odds(p: float) -> float:
     return p / (1.0 - p)
-
-
-def sampler(dist: Duration) -> Callable[[float], float]:
-    """A function turning a uniform in [0, 1) into a duration in minutes (inverse CDF)."""
-    if isinstance(dist, FixedDist):
-        value = float(dist.fixed)
-        return lambda u: value
-    if isinstance(dist, ExponentialDist):
-        mean = float(dist.exponential.mean)
-        return lambda u: -mean * math.log1p(-u)
-    mean, sd = float(dist.lognormal.mean), float(dist.lognormal.sd)
-    sigma2 = math.log1p((sd / mean) ** 2)
-    mu, sigma = math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)
-    return lambda u: math.exp(mu + sigma * _inv_cdf(u + _TINY if u <= 0.0 else u))
 
 
 class AttemptDraw(NamedTuple):
@@ -199,6 +186,13 @@ class Physics:
         count = min(1 << _BLOCK_BITS, len(self.lead_keys) - first)
         block = self.luck_blocks[b] = streams.luck_block(self.lead_keys, first, count, self.luck_attempts)
         return block
+
+    def wrap_minutes(self, lead: int, attempt: int, team: int) -> float:
+        """The wrap-up part of an attempt's minutes, as :meth:`attempt` drew it (same luck)."""
+        times = self.teams[team]
+        if times.wrap_fixed is not None:
+            return times.wrap_fixed
+        return times.wrap(streams.uniform_pair(self.lead_keys[lead], attempt, streams.SLOT_HANDLE)[1])
 
     @staticmethod
     def _pick(values: list[float], k: int) -> float:
