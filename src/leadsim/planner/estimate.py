@@ -105,7 +105,7 @@ def estimate(scenario: Scenario) -> WorkEstimate:
             leads += sum(b.count for b in source.batches if _batch_minute(b.day, b.at) < end)
         elif source.volume is not None:
             leads += source.volume.daily * days
-    reps = sum(team.headcount for team in scenario.teams)
+    reps = sum(team.rep_count for team in scenario.teams)
     attempts = leads * scenario.policy.cadence.call_target
     rep_days = reps * days
     samples = end / scenario.run.sample_minutes

@@ -408,6 +408,11 @@ def erlang_a(
         _check_positive(name, value)
     lam, mu, theta = float(arrival_rate), float(service_rate), float(patience_rate)
     times = _check_thresholds(thresholds)
+    if (lam - c * mu) / theta > 1e6:
+        raise ValueError(
+            f"Erlang A with load a = {lam / mu:.6g} above c = {c} needs impatient callers: the queue "
+            f"grows to about (lambda - c mu) / theta = {(lam - c * mu) / theta:.3g} callers; give a "
+            "larger patience rate theta (shorter mean patience)")
     load = lam / mu
     b = erlang_b(c, load)  # pi_c / sum_{j <= c} pi_j
     # Terms above c relative to pi_c: r_k = prod_{i<=k} lambda / (c mu + i theta).
@@ -429,7 +434,7 @@ def erlang_a(
         lq_rel += k * r
         # The ratios lambda / (c mu + k theta) fall below 1 once k theta > lambda - c mu, and
         # then geometrically faster: stop when a term no longer moves the sums.
-        if r < 1e-17 * (1.0 + tail) and k * theta > lam:
+        if r < 1e-17 * (1.0 + tail) and c * mu + k * theta > lam:
             break
     # Normalise: sum_{j<=c} pi_j = pi_c / b, sum_{j>c} = pi_c * tail.
     pi_c = 1.0 / (1.0 / b + tail)

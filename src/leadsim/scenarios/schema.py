@@ -13,6 +13,7 @@ currency; probabilities are in (0, 1) unless stated.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from itertools import pairwise
 from typing import Annotated, Literal, Union
@@ -385,6 +386,99 @@ class Abandonment(Strict):
         description="retry: redials after which a caller who hangs up again is lost.")
 
 
+# ---------------------------------------------------------------- hour-of-week tables
+
+#: Hours in a week.
+HOURS_OF_WEEK = 168
+#: Largest number of reps on duty in one hour of a staffing table.
+StaffCount = Annotated[float, Field(strict=True, ge=0.0, le=MAX_HEADCOUNT)]
+#: Largest staffing_scale.
+MAX_STAFFING_SCALE = 100.0
+#: Largest per-date volume factor or holiday factor.
+MAX_VOLUME_FACTOR = 1000.0
+VolumeFactor = Annotated[float, Field(strict=True, ge=0.0, le=MAX_VOLUME_FACTOR)]
+#: Largest variance-to-mean ratio of a day's arrivals.
+MAX_DISPERSION = 1000.0
+
+
+def check_week_table(hour_of_week: list[float] | None, by_weekday: dict[str, list[float]] | None,
+                     what: str) -> None:
+    """Check an hour-of-week table given as 168 values or as weekday -> 24 values.
+
+    Raises:
+        ValueError: naming the rule and the values received.
+    """
+    if (hour_of_week is None) == (by_weekday is None):
+        raise ValueError(f"give {what} either as hour_of_week (168 values, Monday 00:00 first) or as "
+                         "by_weekday (mon..sun -> 24 values), exactly one of the two")
+    if hour_of_week is not None:
+        if len(hour_of_week) != HOURS_OF_WEEK:
+            raise ValueError(f"hour_of_week needs exactly {HOURS_OF_WEEK} values (Monday 00:00 first), "
+                             f"got {len(hour_of_week)}")
+        values = list(hour_of_week)
+    else:
+        assert by_weekday is not None
+        check_weekday_keys(by_weekday)  # type: ignore[arg-type]
+        for day, hours in by_weekday.items():
+            if len(hours) != 24:
+                raise ValueError(f"by_weekday.{day} needs exactly 24 values (00:00 to 23:00), got {len(hours)}")
+        values = [v for hours in by_weekday.values() for v in hours]
+    if not any(v > 0 for v in values):
+        raise ValueError(f"{what} is zero in every hour of the week")
+
+
+def week_values(hour_of_week: list[float] | None, by_weekday: dict[str, list[float]] | None) -> list[float]:
+    """The 168 values (Monday 00:00 first) of a checked hour-of-week table; a day left out is 0."""
+    if hour_of_week is not None:
+        return [float(v) for v in hour_of_week]
+    table = by_weekday or {}
+    return [float(v) for day in WEEKDAYS for v in table.get(day, [0.0] * 24)]
+
+
+class ProfileTable(Strict):
+    """Arrival intensity per hour of week (floor local time), as a table of relative rates."""
+
+    hour_of_week: list[Weight] | None = Field(
+        None, description="168 relative rates, Monday 00:00-01:00 first, Sunday 23:00 last.")
+    by_weekday: dict[str, list[Weight]] | None = Field(
+        None, description="Per weekday (mon..sun), 24 relative rates (00:00 to 23:00); a day left out is 0.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> ProfileTable:
+        check_week_table(self.hour_of_week, self.by_weekday, "the arrival profile")
+        return self
+
+    def values(self) -> list[float]:
+        """The 168 relative rates, Monday 00:00 first."""
+        return week_values(self.hour_of_week, self.by_weekday)
+
+
+class StaffingTable(Strict):
+    """Reps on duty per hour of week (floor local time), with optional rosters for given dates."""
+
+    hour_of_week: list[StaffCount] | None = Field(
+        None, description="168 counts of reps on duty, Monday 00:00-01:00 first.")
+    by_weekday: dict[str, list[StaffCount]] | None = Field(
+        None, description="Per weekday (mon..sun), 24 counts of reps on duty (00:00 to 23:00); a day "
+        "left out has nobody.")
+    dates: dict[dt.date, list[StaffCount]] = Field(
+        default_factory=dict,
+        description="Rosters for given dates (24 counts each) that replace the weekly pattern on "
+        "that date (also on a holiday).")
+
+    @model_validator(mode="after")
+    def _shape(self) -> StaffingTable:
+        check_week_table(self.hour_of_week, self.by_weekday, "the staffing table")
+        for day, hours in self.dates.items():
+            if len(hours) != 24:
+                raise ValueError(f"dates.{day} needs exactly 24 values (00:00 to 23:00), got {len(hours)}")
+        return self
+
+    def values(self) -> list[float]:
+        """The 168 weekly counts, Monday 00:00 first."""
+        return week_values(self.hour_of_week, self.by_weekday)
+
+
 # ---------------------------------------------------------------- sources
 
 
@@ -468,10 +562,22 @@ class Source(Strict):
         "leads arrive in batches.",
     )
     volume: Volume | None = Field(None, description="Expected volume (stream, inbound_call).")
-    profile: NamedProfile | ProfileWeights = Field(
+    profile: NamedProfile | ProfileWeights | ProfileTable = Field(
         "office_hours",
         description="Arrival profile over the hour of week: a named profile (flat, office_hours, "
-        "extended_hours, business_days) or explicit weights.",
+        "extended_hours, business_days), hour and weekday weights, or a table of 168 hourly rates.",
+    )
+    date_factors: dict[dt.date, VolumeFactor] = Field(
+        default_factory=dict,
+        description="Multipliers of the expected volume on given dates (a month-end peak, a "
+        "campaign day), floor local dates.",
+    )
+    holiday_factor: VolumeFactor = Field(
+        1.0, description="Multiplier of the expected volume on calendar holidays (0: no arrivals).")
+    day_variance_ratio: float = Field(
+        1.0, strict=True, ge=1.0, le=MAX_DISPERSION,
+        description="Variance-to-mean ratio of a day's arrival count (stream, inbound_call): 1 is "
+        "Poisson; above 1 each day's rate is scaled by a gamma factor of mean 1 (gamma-Poisson).",
     )
     batches: list[Batch] = Field(default_factory=list, description="Batch uploads (batch).")
     quality: BetaQuality | FixedQuality = Field(
@@ -633,9 +739,18 @@ class Team(Strict):
     """A team of reps: headcount, shifts, handle times, skill and what it works."""
 
     name: str = Field(description="Unique team name.", min_length=1)
-    headcount: Headcount = Field(description="Number of reps.")
+    headcount: Headcount | None = Field(
+        None, description="Number of reps, each working every shift in shifts (give this or staffing).")
     shifts: list[Shift] = Field(
         default_factory=lambda: [Shift()], description="Weekly shifts (floor local time)."
+    )
+    staffing: StaffingTable | None = Field(
+        None, description="Reps on duty per hour of week instead of headcount and shifts (give this "
+        "or headcount).")
+    staffing_scale: float = Field(
+        1.0, strict=True, ge=0.0, le=MAX_STAFFING_SCALE,
+        description="Multiplier of every count of the staffing table (rounded to whole reps, half up): "
+        "what --set, sweep and staff vary on a table-staffed team.",
     )
     shrinkage: float = Field(
         0.0, strict=True, ge=0.0, lt=1.0,
@@ -658,6 +773,24 @@ class Team(Strict):
         "{human: {...}} behaves as salespeople do without one (owns its leads, gives up "
         "early, cherry-picks).",
     )
+
+    @model_validator(mode="after")
+    def _one_way_to_staff(self) -> Team:
+        if (self.headcount is None) == (self.staffing is None):
+            raise ValueError("give either headcount (with shifts) or a staffing table, exactly one of the two")
+        return self
+
+    def on_duty(self, counts: list[float]) -> list[int]:
+        """Whole reps on duty for table counts, after staffing_scale (rounded half up)."""
+        return [int(math.floor(c * self.staffing_scale + 0.5)) for c in counts]
+
+    @property
+    def rep_count(self) -> int:
+        """How many reps the team has: its headcount, or the most a staffing table puts on duty."""
+        if self.staffing is None:
+            return int(self.headcount or 0)
+        counts = self.staffing.values() + [v for hours in self.staffing.dates.values() for v in hours]
+        return max(self.on_duty(counts))
 
 
 # ---------------------------------------------------------------- contact and conversion
@@ -951,8 +1084,16 @@ class Scenario(Strict):
     run: RunConfig = Field(default_factory=RunConfig)
     sources: list[Source] = Field(min_length=1)
     teams: list[Team] = Field(min_length=1)
-    contact: ContactModel
-    conversion: ConversionModel
+    contact: ContactModel | None = Field(
+        None,
+        description="The contact model of outbound calls. May be left out only when nothing is ever "
+        "called out: every source an inbound_call whose callers are not called back (abandonment "
+        "lost or retry); every answered live call is then a contact.",
+    )
+    conversion: ConversionModel | None = Field(
+        None, description="The conversion model. Left out: nobody qualifies or converts (a contact "
+        "centre that measures service, not sales).",
+    )
     policy: Policy = Field(default_factory=Policy)
     economics: Economics = Field(default_factory=Economics)
 
@@ -966,11 +1107,20 @@ class Scenario(Strict):
         if len(set(teams)) != len(teams):
             raise ValueError(f"team names must be unique, got {teams}")
         known = set(names)
-        for section, table in (
-            ("contact.base", self.contact.base),
-            ("conversion.qualify", self.conversion.qualify),
-            ("conversion.close", self.conversion.close),
-        ):
+        if self.contact is None:
+            outbound = [s.name for s in self.sources
+                        if s.kind != "inbound_call" or s.abandonment.then == CALLBACK]
+            if outbound:
+                raise ValueError(
+                    f"contact may be left out only on an inbound-only floor; sources {outbound} need "
+                    "outbound calls (a stream or batch source, or callers called back after hanging up: "
+                    "give them abandonment lost or retry, or give a contact model)")
+        tables: list[tuple[str, dict[str, float]]] = []
+        if self.contact is not None:
+            tables.append(("contact.base", self.contact.base))
+        if self.conversion is not None:
+            tables += [("conversion.qualify", self.conversion.qualify), ("conversion.close", self.conversion.close)]
+        for section, table in tables:
             missing = sorted(known - set(table))
             extra = sorted(set(table) - known)
             if missing:

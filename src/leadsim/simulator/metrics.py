@@ -141,6 +141,11 @@ METRICS: tuple[MetricDef, ...] = (
        "Overall only."),
     _m("share_censored", "share", _R,
        "Counted leads still open when the drain ended / all counted leads."),
+    _m("occupancy_without_acw", "share", _R,
+       "Like rep_occupancy (which includes after-call work), without the wrap-up minutes: "
+       "(busy minutes - wrap minutes) / available minutes, in the window. Overall only."),
+    _m("calls_handled_per_agent_hour", "calls per agent-hour", _R,
+       "Offered calls answered in the window / reps' available hours in the window. Overall only."),
     _m("inbound_calls", "calls", _I, "Counted leads that arrived as a live inbound call."),
     _m("inbound_answered_rate", "share", _I,
        "Inbound calls answered by a rep within the caller's patience / inbound calls (NaN if none)."),
@@ -159,11 +164,6 @@ METRICS: tuple[MetricDef, ...] = (
     _m("wait_mean_seconds", "seconds", _L,
        "Mean wait of all offered calls that ended: until answered, or until the caller hung up."),
     _m("wait_p90_seconds", "seconds", _L, "90th percentile of the same waits."),
-    _m("occupancy_without_acw", "share", _R,
-       "Like rep_occupancy (which includes after-call work), without the wrap-up minutes: "
-       "(busy minutes - wrap minutes) / available minutes, in the window. Overall only."),
-    _m("calls_handled_per_agent_hour", "calls per agent-hour", _R,
-       "Offered calls answered in the window / reps' available hours in the window. Overall only."),
     _m("revenue", "currency", _M, "Sum over converted counted leads of their source's value_per_conversion."),
     _m("cost", "currency", _M,
        "Sum of cost_per_lead over counted leads + rep_cost_per_hour x reps' scheduled hours in the "

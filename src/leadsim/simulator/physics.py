@@ -35,6 +35,8 @@ from typing import NamedTuple
 from leadsim.engine.calendar import FloorCalendar
 from leadsim.scenarios.schema import (
     WEEKDAYS,
+    ContactModel,
+    ConversionModel,
     Duration,
     ExponentialDist,
     FixedDist,
@@ -114,11 +116,16 @@ class Physics:
     """
 
     def __init__(self, scenario: Scenario, calendar: FloorCalendar, mean_quality: list[float]) -> None:
-        contact, conv = scenario.contact, scenario.conversion
         names = [s.name for s in scenario.sources]
+        # An inbound-only floor may leave out the contact model (no outbound call is ever
+        # made: the defaults below are never read) and the conversion model (odds 0:
+        # every answered call is a contact, nobody qualifies).
+        contact = scenario.contact or ContactModel(base={n: 0.5 for n in names}, age_decay=None)
+        conv = scenario.conversion or ConversionModel(qualify={n: 0.5 for n in names}, close={n: 0.5 for n in names})
         self.calendar = calendar
         self.base_odds = [_odds(contact.base[n]) for n in names]
-        self.qualify_odds = [_odds(conv.qualify[n]) for n in names]
+        converts = scenario.conversion is not None
+        self.qualify_odds = [_odds(conv.qualify[n]) if converts else 0.0 for n in names]
         self.close_odds = [_odds(conv.close[n]) for n in names]
         self.mean_quality = mean_quality
         self.attempt_odds = list(contact.attempt_odds)

@@ -55,9 +55,9 @@ def build_reps(scenario: Scenario, calendar: FloorCalendar, end: float, seed: in
         stages = frozenset(team.stages)
         human = team.behaviour != "engine"
         cherry_pick = team.behaviour.human.cherry_pick if human else 0.0  # type: ignore[union-attr]
-        for i in range(team.headcount):
+        for i in range(team.rep_count):
             rng = streams.generator(seed, replication, streams.REPS, streams.name_key(team.name), i)
-            schedule = rep_schedule(team, t_index, calendar, holidays, end, rng)
+            schedule = rep_schedule(team, t_index, calendar, holidays, end, rng, i)
             rep_id = len(reps)
             view = RepView(rep_id, team.name, sources, stages, human)
             reps.append(Rep(rep_id, t_index, view, schedule, cherry_pick, rng))
@@ -184,7 +184,8 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     calendar = FloorCalendar(scenario.calendar.start, scenario.calendar.timezone)
     w0, w1, end = run_window(scenario)
     zones = _zones(scenario)
-    draws = [generate(s, calendar, end, zones, seed, replication) for s in scenario.sources]
+    holidays = frozenset(scenario.calendar.holidays)
+    draws = [generate(s, calendar, end, zones, seed, replication, holidays) for s in scenario.sources]
     times, src, idx = _merge_arrivals(draws)
     keys_by_source = [streams.lead_keys(seed, replication, s.name, d.times.size) for s, d in zip(scenario.sources, draws)]
     src_l, idx_l = src.tolist(), idx.tolist()
