@@ -161,3 +161,57 @@ def test_contact_may_be_left_out_only_when_nothing_is_called_out() -> None:
     callbacks["sources"][0]["abandonment"] = "callback"
     with pytest.raises(ValidationError, match=r"inbound-only floor; sources \['calls'\]"):
         Scenario.model_validate(callbacks)
+
+
+# ---------------------------------------------------------------- handle times by source
+
+
+def two_lines(**team: object) -> dict:
+    spec = floor(headcount=4, handle_minutes={"talk": {"fixed": 2}, "wrap": {"fixed": 0.5}}, **team)
+    spec["sources"] = [{"name": n, "kind": "inbound_call", "volume": {"per_day": 300}, "profile": "flat",
+                        "abandonment": "lost"} for n in ("short", "long")]
+    return spec
+
+
+def test_handle_times_by_source_fall_back_to_the_teams() -> None:
+    from leadsim.simulator.run import simulate
+
+    result = simulate(Scenario.model_validate(two_lines(handle_by_source={"long": {"talk": {"fixed": 6}}})))
+    calls = result.attempts.rep >= 0
+    source = result.leads.source[result.attempts.lead[calls]]
+    minutes = result.attempts.duration[calls]
+    assert set(np.round(minutes[source == 0], 9)) == {2.5}  # the team's talk and wrap-up
+    assert set(np.round(minutes[source == 1], 9)) == {6.5}  # its own talk, the team's wrap-up
+    assert result.reps.wrap_minutes is not None and result.reps.wrap_minutes.sum() > 0
+
+
+def test_handle_times_for_an_unknown_source_are_refused() -> None:
+    with pytest.raises(ValidationError, match="handle times for unknown source 'lng'"):
+        Scenario.model_validate(two_lines(handle_by_source={"lng": {"talk": {"fixed": 6}}}))
+
+
+# ---------------------------------------------------------------- warm-up advice
+
+
+def test_offered_load_is_the_erlang_load_on_the_erlang_c_floor() -> None:
+    from leadsim.planner.estimate import offered_load
+
+    assert offered_load(load_scenario("erlang_c")) == pytest.approx(0.8)  # 0.8 a minute x 5 min / 5 reps
+    table = load_scenario("contact_centre")
+    assert 0.5 < offered_load(table) < 1.0
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_load_near_one_gets_warm_up_advice(command: str, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from leadsim.cli import main
+
+    args = [command, "erlang_c", "--set", "sources.0.volume.per_day=1368"]  # load 0.95
+    if command == "run":
+        args += ["--days", "1", "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "offered load is at least 95%" in result.stderr and "warm-up may be too short" in result.stderr
+    quiet = CliRunner().invoke(main, ["validate", "erlang_c"])
+    assert quiet.exit_code == 0 and "warm-up" not in quiet.stderr

@@ -138,12 +138,16 @@ def main() -> None:
 @set_option
 def validate(scenario: str, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (with its extends: and any --set) and summarise it."""
+    from leadsim.planner.estimate import load_warnings
+
     resolved = load(scenario, overrides)
     reps = sum(team.rep_count for team in resolved.teams)
     click.echo(
         f"OK: {resolved.name} ({_count(len(resolved.sources), 'source')}, "
         f"{_count(len(resolved.teams), 'team')}, {_count(reps, 'rep')})"
     )
+    for text in load_warnings(resolved):  # warm-up advice (run prints it too)
+        click.echo(f"Warning: {resolved.name}: {text}", err=True)
 
 
 @main.command()

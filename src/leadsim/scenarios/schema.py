@@ -690,6 +690,17 @@ class HandleTimes(Strict):
     )
 
 
+class HandleOverrides(Strict):
+    """Handle times of one source on a team; a field left out (null) is the team's."""
+
+    no_answer: Duration | None = Field(None, description="Ringing out with no answer.")
+    voicemail: Duration | None = Field(None, description="Reaching voicemail.")
+    busy: Duration | None = Field(None, description="A busy signal.")
+    bad_number: Duration | None = Field(None, description="A disconnected number.")
+    talk: Duration | None = Field(None, description="Talking to a reached lead or an inbound caller.")
+    wrap: Duration | None = Field(None, description="Wrap-up after every attempt.")
+
+
 class GiveUp(Strict):
     """How many calls a rep makes before giving up on a lead: a distribution over counts."""
 
@@ -757,6 +768,19 @@ class Team(Strict):
         description="Share of working time lost to meetings and admin (one block a day per rep).",
     )
     handle_minutes: HandleTimes = Field(default_factory=HandleTimes)
+    handle_by_source: dict[str, HandleOverrides] = Field(
+        default_factory=dict,
+        description="Handle times by source on this team (e.g. {billing: {talk: {lognormal: {mean: 6, "
+        "sd: 4}}}}); what a source leaves out is the team's handle_minutes.",
+    )
+
+    def handle_for(self, source: str) -> HandleTimes:
+        """The handle times this team has on a source's leads."""
+        overrides = self.handle_by_source.get(source)
+        if overrides is None:
+            return self.handle_minutes
+        changes = {k: v for k, v in overrides if v is not None}
+        return self.handle_minutes.model_copy(update=changes)
     skill: Ratio = Field(1.0, description="Multiplier on the odds of closing.")
     sources: list[str] | None = Field(
         None, description="Sources this team works; default: all sources."
@@ -1138,6 +1162,10 @@ class Scenario(Strict):
             if team_name is not None and team_name not in teams:
                 raise ValueError(f"policy.distribution.{role} names unknown team {team_name!r}; teams are {teams}")
         for team in self.teams:
+            for src in team.handle_by_source:
+                if src not in known:
+                    raise ValueError(f"team {team.name!r} has handle times for unknown source {src!r}; "
+                                     f"sources are {names}")
             for src in team.sources or []:
                 if src not in known:
                     raise ValueError(f"team {team.name!r} works unknown source {src!r}; sources are {names}")

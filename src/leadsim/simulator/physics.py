@@ -144,6 +144,14 @@ class Physics:
         self.bad_number_rate = contact.bad_number_rate
         self.email_lift = conv.email_day1_lift
         self.teams = [TeamTimes(t.handle_minutes) for t in scenario.teams]
+        # Per team and source, when some team has handle times by source (else None:
+        # the hot path then reads the team's times only).
+        self.source_times: list[list[TeamTimes]] | None = None
+        if any(t.handle_by_source for t in scenario.teams):
+            self.source_times = [
+                [TeamTimes(t.handle_for(n)) if n in t.handle_by_source else self.teams[i] for n in names]
+                for i, t in enumerate(scenario.teams)
+            ]
         self.skill = [t.skill for t in scenario.teams]
         self.unreached_share = self.voicemail_share + self.busy_share  # voicemail or busy
         # Without age decay and clock odds, P(contact) depends on the source and the
@@ -196,7 +204,7 @@ class Physics:
 
     def wrap_minutes(self, lead: int, attempt: int, team: int) -> float:
         """The wrap-up part of an attempt's minutes, as :meth:`attempt` drew it (same luck)."""
-        times = self.teams[team]
+        times = self.teams[team] if self.source_times is None else self.source_times[team][self.lead_source[lead]]
         if times.wrap_fixed is not None:
             return times.wrap_fixed
         return times.wrap(streams.uniform_pair(self.lead_keys[lead], attempt, streams.SLOT_HANDLE)[1])
@@ -250,7 +258,8 @@ class Physics:
         a luck block, contact odds from :attr:`contact_table` when they allow it,
         and the lead's attributes read only when the draw needs them.
         """
-        times = self.teams[team]
+        by_source = self.source_times
+        times = self.teams[team] if by_source is None else by_source[team][self.lead_source[lead]]
         if attempt <= self.luck_attempts:
             block = self.luck_blocks[lead >> _BLOCK_BITS]
             if block is None:

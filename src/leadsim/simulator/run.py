@@ -109,7 +109,8 @@ def _wrap_in_window(physics: Physics, reps: list[Rep], attempts: AttemptLog, win
         return wrap_total
     rep_ids = attempts.rep[calls].astype(np.int64)
     team_of = np.asarray([r.team for r in reps], dtype=np.int64)[rep_ids]
-    fixed = [t.wrap_fixed for t in physics.teams]
+    # A fixed wrap-up per team is one number; otherwise (drawn, or by source) per attempt.
+    fixed = [t.wrap_fixed if physics.source_times is None else None for t in physics.teams]
     wrap = np.empty(calls.size)
     for team, value in enumerate(fixed):
         on_team = team_of == team
