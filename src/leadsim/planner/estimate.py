@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from typing import Any
 
 from leadsim.planner.specs import SpecError
@@ -200,10 +199,11 @@ def load_warnings(scenario: Scenario) -> list[str]:
     if not load >= LOAD_WARNING:  # NaN: nobody on duty, nothing to advise
         return []
     run = scenario.run
-    return [f"the offered load is at least {load:.0%} of the reps' time on duty: near or above 100% the "
-            f"queue takes long to settle (and grows without end where callers never give up), so the "
-            f"{run.warmup_days:g}-day warm-up may be too short for the measured window to see a settled "
-            "floor; lengthen run.warmup_days, compare two warm-ups, or add reps"]
+    advice = (f"the offered load is at least {load:.0%} of the reps' time on duty: near or above 100% the "
+              f"queue takes long to settle (and grows without end where callers never give up), so the "
+              f"{run.warmup_days:g}-day warm-up may be too short for the measured window to see a settled "
+              "floor; lengthen run.warmup_days, compare two warm-ups, or add reps")
+    return [advice]
 
 
 def window_warnings(scenario: Scenario) -> list[str]:

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from leadsim.engine.calendar import FloorCalendar
-from leadsim.scenarios.schema import WEEKDAYS, BetaQuality, ProfileTable, ProfileWeights, Source
+from leadsim.scenarios.schema import (
+    WEEKDAYS,
+    BetaQuality,
+    ProfileTable,
+    ProfileWeights,
+    Source,
+)
 from leadsim.simulator import streams
 from leadsim.vocabulary import parse_hhmm
 
