@@ -239,7 +239,7 @@ def test_a_bad_patience_in_a_file_exits_2_naming_the_field(tmp_path) -> None:
          "sources.0.patience_seconds.weibull.shape: Input should be greater than 0 (got -1)"),
         ("sources.calls.patience_seconds=-4", "sources.0.patience_seconds: Input should be greater than 0 (got -4)"),
         ("teams.agents.staffing_scale=-1", "teams.0.staffing_scale: Input should be greater than or equal to 0 (got -1)"),
-        ("sources.calls.abandonment.then=vanish", "sources.0.abandonment.then: Input should be 'callback', 'lost' or 'retry'"),
+        ("sources.calls.abandonment=vanish", "sources.0.abandonment.then: Input should be 'callback', 'lost' or 'retry'"),
     ],
 )
 def test_bad_values_on_the_command_line_name_the_field_rule_and_value(override: str, fragment: str) -> None:
