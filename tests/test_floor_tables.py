@@ -107,7 +107,9 @@ def test_date_factors_and_holidays_scale_a_days_volume() -> None:
     plain = arrivals({})
     scaled = arrivals({"date_factors": {dt.date(2026, 1, 6): 0.0, dt.date(2026, 1, 7): 3.0},
                        "holiday_factor": 0.0}, holidays=frozenset({dt.date(2026, 1, 8)}))
-    per_day = lambda t: np.bincount((t // 1440).astype(int), minlength=14)
+    def per_day(times: np.ndarray) -> np.ndarray:
+        return np.bincount((times // 1440).astype(int), minlength=14)
+
     p, s = per_day(plain), per_day(scaled)
     assert s[1] == 0 and s[3] == 0  # the zero date and the holiday
     assert 2.3 * p[2] < s[2] < 3.8 * p[2]  # three times the volume (Poisson noise)

@@ -177,8 +177,8 @@ def test_patience_distribution_is_drawn_per_caller_and_is_common_across_scenario
     base["teams"][0]["headcount"] = 1  # a different floor, the same callers
     two = simulate(Scenario.model_validate(base)).offers
     assert one is not None and two is not None
-    waits_one = {int(l): w for l, w, a in zip(one.lead, one.waited, one.answered) if a == OFFER_ABANDONED}
-    waits_two = {int(l): w for l, w, a in zip(two.lead, two.waited, two.answered) if a == OFFER_ABANDONED}
+    waits_one = {int(k): w for k, w, a in zip(one.lead, one.waited, one.answered) if a == OFFER_ABANDONED}
+    waits_two = {int(k): w for k, w, a in zip(two.lead, two.waited, two.answered) if a == OFFER_ABANDONED}
     both = set(waits_one) & set(waits_two)
     assert len(both) > 20 and len(set(waits_one.values())) > 20  # drawn, not one fixed value
     assert all(waits_one[k] == waits_two[k] for k in both)  # each caller's patience is its own

@@ -87,11 +87,15 @@ def _mmng(c: int, lam: float, mu: float, survival, hazard_integral, upper: float
     j = integrate.quad(g, 0, upper, limit=500, points=[1.0])[0]
     e = 1.0 if c == 1 else 1.0 / erlang_b(c - 1, lam / mu)
     norm = e + lam * j
-    answered_density = lambda x: lam * g(x) * survival(x) / norm
+    def answered_density(x: float) -> float:
+        return lam * g(x) * survival(x) / norm
+
     p_answered_late = integrate.quad(answered_density, 0, upper, limit=500, points=[1.0])[0]
     p_answered = e / norm + p_answered_late
     mean_answered = integrate.quad(lambda x: x * answered_density(x), 0, upper, limit=500, points=[1.0])[0] / p_answered
-    within = lambda t: e / norm + integrate.quad(answered_density, 0, t, limit=500)[0]
+    def within(t: float) -> float:
+        return e / norm + integrate.quad(answered_density, 0, t, limit=500)[0]
+
     return lam * j / norm, (1 + (lam - c * mu) * j) / norm, mean_answered, within
 
 

@@ -806,7 +806,7 @@ class Team(Strict):
 
     def on_duty(self, counts: list[float]) -> list[int]:
         """Whole reps on duty for table counts, after staffing_scale (rounded half up)."""
-        return [int(math.floor(c * self.staffing_scale + 0.5)) for c in counts]
+        return [math.floor(c * self.staffing_scale + 0.5) for c in counts]
 
     @property
     def rep_count(self) -> int:

@@ -159,7 +159,10 @@ def caller_rules(source: Source) -> CallerRules:
         waits = float(patience.fixed) / 60.0
     else:
         in_seconds = sampler(patience)
-        waits = lambda u: in_seconds(u) / 60.0
+
+        def waits(u: float) -> float:  # seconds -> minutes
+            return in_seconds(u) / 60.0
+
     rules = source.abandonment
     return CallerRules(
         patience=waits,
