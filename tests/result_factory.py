@@ -18,6 +18,7 @@ from leadsim.simulator.results import (
     AttemptLog,
     BacklogSamples,
     LeadLog,
+    OfferLog,
     RepLog,
     RunResult,
 )
@@ -94,6 +95,9 @@ def make_result(
     scheduled_hours: Sequence[float] = (),
     shift_days: Sequence[int] = (),
     backlog: Sequence[tuple[float, int, int]] = (),
+    offers: Sequence[tuple[int, float, float, int, int]] = (),
+    wrap: Sequence[float] | None = None,
+    service_level_seconds: tuple[float, ...] = (),
     timezones: tuple[str, ...] = ("America/Chicago",),
     replication: int = 0,
     seed: int = 1,
@@ -110,6 +114,7 @@ def make_result(
         busy_minutes=np.asarray(busy if n_reps else (), dtype=np.float64),
         scheduled_hours=np.asarray(scheduled_hours if n_reps else (), dtype=np.float64),
         shift_days=np.asarray(shift_days if n_reps else (), dtype=np.int32),
+        wrap_minutes=None if wrap is None else np.asarray(wrap, dtype=np.float64),
     )
     samples = np.asarray(backlog, dtype=np.float64).reshape(-1, 3)
     return RunResult(
@@ -121,6 +126,14 @@ def make_result(
                                new=samples[:, 2].astype(np.int32)),
         source_values=source_values, source_costs=source_costs,
         rep_cost_per_hour=rep_cost_per_hour,
+        offers=OfferLog(
+            lead=np.asarray([o[0] for o in offers], dtype=np.int64),
+            offered=np.asarray([o[1] for o in offers], dtype=np.float64),
+            waited=np.asarray([o[2] for o in offers], dtype=np.float64),
+            answered=np.asarray([o[3] for o in offers], dtype=np.int8),
+            offer=np.asarray([o[4] for o in offers], dtype=np.int16),
+        ),
+        service_level_seconds=service_level_seconds,
     )
 
 

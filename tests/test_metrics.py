@@ -67,6 +67,10 @@ def hand_result():
         scheduled_hours=[8.0, 12.0], shift_days=[2, 3],
         backlog=[(-100, 100, 50), (0, 2, 1), (500, 4, 1), (999, 6, 1), (1000, 50, 20),
                  (2000, 70, 30)],
+        # Offered calls: L4 answered at once; L5 hung up after 45 s; an offer at the
+        # window end (not counted) answered after 30 s.
+        offers=[(4, 600.0, 0.0, 1, 0), (5, 700.0, 0.75, 0, 0), (7, 1000.0, 0.5, 1, 0)],
+        wrap=[20.0, 50.0],
     )
 
 
@@ -91,6 +95,14 @@ EXPECTED_OVERALL = {
     "activities_per_rep_day": 7 / 5,
     "backlog_due_mean": 4.0, "backlog_new_mean": 1.0, "share_censored": 1 / 6,
     "inbound_calls": 2, "inbound_answered_rate": 0.5,
+    "calls_offered": 2, "calls_answered": 1, "calls_abandoned": 1,
+    "service_level": 0.5,  # L4 within 20 s; L5 abandoned
+    "asa_seconds": 0.0, "abandonment_rate": 0.5,
+    "abandonment_rate_of_queued": 1.0,  # only L5 waited
+    "wait_mean_seconds": 22.5,  # (0 + 45) / 2
+    "wait_p90_seconds": 40.5,  # sorted [0, 45]; position 0.9
+    "occupancy_without_acw": (300.0 - 70.0) / 1000.0,
+    "calls_handled_per_agent_hour": 1 / (1000.0 / 60.0),
     "revenue": 1500.0, "cost": 40.0 + 30.0 * 20.0, "profit": 1500.0 - 640.0,
     "cost_per_conversion": 640.0 / 2,
 }
@@ -143,9 +155,27 @@ def test_overall_only_metrics_are_nan_per_source():
             assert math.isnan(metrics[name]), name
 
 
+def test_service_level_uses_each_sources_threshold():
+    # Two calls answered after 30 s: within T = 40 s (inbound), not within T = 20 s (web).
+    result = make_result([lead(created=1.0), lead(source=1, created=2.0)],
+                         offers=[(0, 1.0, 0.5, 1, 0), (1, 2.0, 0.5, 1, 0)],
+                         service_level_seconds=(20.0, 40.0))
+    assert compute_metrics(result, source=0)["service_level"] == 0.0
+    assert compute_metrics(result, source=1)["service_level"] == 1.0
+    assert compute_metrics(result)["service_level"] == 0.5
+    assert compute_metrics(result)["asa_seconds"] == pytest.approx(30.0)
+
+
+def test_service_level_without_offered_calls_is_nan():
+    metrics = compute_metrics(hand_result(), source=0)  # web: no inbound calls
+    assert metrics["calls_offered"] == 0 and math.isnan(metrics["service_level"])
+    assert math.isnan(metrics["asa_seconds"]) and math.isnan(metrics["abandonment_rate"])
+
+
 def test_per_source_counts_add_up_to_overall():
     everything = compute_all(hand_result())
-    for name in ("leads", "attempts", "conversions", "inbound_calls", "revenue"):
+    for name in ("leads", "attempts", "conversions", "inbound_calls", "revenue", "calls_offered",
+                 "calls_answered", "calls_abandoned"):
         total = sum(block[name] for block in everything["by_source"].values())
         assert total == everything["metrics"][name], name
     assert list(everything["by_source"]) == ["web", "inbound"]

@@ -293,7 +293,7 @@ def test_set_unknown_path_lists_the_known_keys() -> None:
     err = error_of("baseline", ("policy.cadnce.call_target=3",))
     assert err.path == "policy.cadnce"
     assert err.rule == ("unknown --set path; known keys here are "
-                        "[cadence, distribution, new_leads_order, priority]")
+                        "[cadence, distribution, inbound_order, new_leads_order, priority]")
     assert err.value == "policy.cadnce.call_target=3"
     assert err.file is not None and err.file.endswith("baseline.yaml")
 
@@ -418,7 +418,7 @@ def test_union_errors_collapse_to_one_line_per_value(tmp_path: Path) -> None:
         "sources.0.profile", "sources.0.quality.beta.1", "teams.0.handle_minutes.talk.lognormal.sd"]
     profile, beta, talk = err.problems
     assert profile.rule.startswith("must be one of the forms 'flat' | 'office_hours'")
-    assert profile.rule.endswith("or {hours, weekdays}") and profile.value == "weird"
+    assert profile.rule.endswith("or {hours, weekdays} or {hour_of_week, by_weekday}") and profile.value == "weird"
     assert (beta.rule, beta.value) == ("Input should be greater than 0", -5)
     assert (talk.rule, talk.value, talk.line) == ("Field required", NO_VALUE, 7)
 

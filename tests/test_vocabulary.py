@@ -253,6 +253,10 @@ def _close_with(status: str) -> list[str]:
         engine, closed = _host()
         engine.lead_arrived(NewLead(1, "web", 0.0, CHI), 0.0)
         engine.close_all(5.0)
+    elif status == "abandoned":
+        engine, closed = _host()
+        engine.lead_arrived(NewLead(1, "web", 0.0, CHI, live=True), 0.0)
+        engine.caller_abandoned(1, 0.75, "lost")
     elif status == "dropped":
         human = RepView(0, "floor", human=True)
         engine, closed = _host(distribution=DistributionRules(mode="round_robin"))

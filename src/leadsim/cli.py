@@ -159,12 +159,16 @@ def main() -> None:
 @set_option
 def validate(scenario: str, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (with its extends: and any --set) and summarise it."""
+    from leadsim.planner.estimate import load_warnings
+
     resolved = load(scenario, overrides)
-    reps = sum(team.headcount for team in resolved.teams)
+    reps = sum(team.rep_count for team in resolved.teams)
     click.echo(
         f"OK: {resolved.name} ({_count(len(resolved.sources), 'source')}, "
         f"{_count(len(resolved.teams), 'team')}, {_count(reps, 'rep')})"
     )
+    for text in load_warnings(resolved):  # warm-up advice (run prints it too)
+        click.echo(f"Warning: {resolved.name}: {text}", err=True)
 
 
 @main.command()
@@ -606,6 +610,7 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
         find_headcount,
         headcount_loader,
         parse_target,
+        scale_loader,
         search_evaluations,
         team_index,
     )
@@ -618,12 +623,15 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     index = team_index(resolved, team)
     chosen = resolved.teams[index]
     root = resolved.run.seed if seed is None else seed
-    check_work([headcount_loader(scenario, common, index)(high)], replications, force, "staff",
-               search_evaluations(low, high))
+    # A team staffed by a table is staffed in whole percents of its table (staffing_scale).
+    by_table = chosen.staffing is not None
+    loader = (scale_loader if by_table else headcount_loader)(scenario, common, index)
+    start = round(chosen.staffing_scale * 100) if by_table else int(chosen.headcount or 1)
+    check_work([loader(high)], replications, force, "staff", search_evaluations(low, high))
     folder = claim_folder(out, f"staff-{resolved.name}")
     stopped = False
     try:
-        answer = find_headcount(headcount_loader(scenario, common, index), goal, chosen.name, chosen.headcount,
+        answer = find_headcount(loader, goal, chosen.name, min(max(start, low), high),
                                 low, high, replications, root, _workers(jobs), _reporter)
     except Interrupted as stop:
         answer, stopped = stop.done, True
@@ -634,6 +642,9 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
         click.echo(json.dumps(staffing_doc(answer, resolved.name), indent=2, allow_nan=False))
     else:
         click.echo(format_staffing(answer, resolved.name))
+        if by_table:
+            click.echo(f"\nTeam {chosen.name!r} is staffed by a table: each headcount above is a staffing_scale "
+                       "in percent of its table (100 = the table as written).")
         click.echo(f"\nResults written to {folder}/")
     if stopped:
         _interrupted(f"{len(answer.candidates)} headcounts evaluated", folder)

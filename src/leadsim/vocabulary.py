@@ -142,10 +142,32 @@ CloseStatus = Literal[
     "censored",  # still open when the run ended
     "stopped",  # an outcome rule stopped the cadence (e.g. do-not-call)
     "dropped",  # a human owner gave up before the call target
+    "abandoned",  # an inbound caller hung up unanswered and is gone (abandonment ``lost``)
 ]
 CLOSE_STATUSES: Final[tuple[CloseStatus, ...]] = get_args(CloseStatus)
 #: A lead's status in a run's log: ``open`` (only while running), then a close status.
 LEAD_STATUSES: Final[tuple[str, ...]] = ("open", *CLOSE_STATUSES)
+
+# ---------------------------------------------------------------- inbound callers
+
+#: What happens after an inbound caller hangs up unanswered (a source's ``abandonment.then``):
+#: ``callback``: the lead is due as a callback (ownership as the distribution mode says);
+#: ``lost``: the caller is gone (the lead closes with status ``abandoned``);
+#: ``retry``: the caller redials after a drawn delay with a given probability (else is lost).
+AbandonAction = Literal["callback", "lost", "retry"]
+ABANDON_ACTIONS: Final[tuple[AbandonAction, ...]] = get_args(AbandonAction)
+CALLBACK: Final = "callback"
+LOST: Final = "lost"
+RETRY: Final = "retry"
+
+#: In which order free reps answer live callers waiting on several inbound sources
+#: (``policy.inbound_order``): ``fifo``: longest waiting caller first, across every
+#: source the rep may answer; ``source_priority``: strict priority by the order the
+#: sources are listed in (a caller of a later source waits while any earlier one does).
+InboundOrder = Literal["fifo", "source_priority"]
+INBOUND_ORDERS: Final[tuple[InboundOrder, ...]] = get_args(InboundOrder)
+FIFO_ORDER: Final = "fifo"
+SOURCE_PRIORITY: Final = "source_priority"
 
 #: Channels of an activity; steps are the non-call ones (no rep time).
 Channel = Literal["call", "email", "sms"]

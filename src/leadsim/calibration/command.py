@@ -54,6 +54,7 @@ from leadsim.scenarios.errors import ScenarioError
 from leadsim.scenarios.loader import load_scenario
 from leadsim.scenarios.schema import MAX_HANDLE_MINUTES, Scenario
 from leadsim.simulator.arrivals import NAMED_PROFILES
+from leadsim.simulator.distributions import mean as distribution_mean
 
 
 @dataclass
@@ -323,7 +324,11 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
     fit["fits"]["handle_times"] = fields
     estimates.update(_handle(doc, fields))
     fit["fits"]["talk_by_source"] = _talk_by_source(table, log)
-    patience = {s.name: float(s.patience_seconds) for s in base.sources if s.kind == "inbound_call"}
+    # A patience distribution (issue "model a real floor") is read at its mean: the live-answer test
+    # below only needs a typical wait, not the caller-by-caller draw.
+    patience = {s.name: (float(s.patience_seconds) if isinstance(s.patience_seconds, (int, float))
+                         else distribution_mean(s.patience_seconds))
+                for s in base.sources if s.kind == "inbound_call"}
     live = live_inbound_mask(table, patience)
     if patience:
         log.note(f"sources {sorted(patience)} are inbound lines in the base scenario: a first call within "

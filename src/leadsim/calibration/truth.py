@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from leadsim.calibration.estimates import Estimate
-from leadsim.scenarios.schema import WEEKDAYS, FixedDist, LognormalDist, Scenario
+from leadsim.scenarios.schema import WEEKDAYS, FixedDist, LognormalDist, ProfileWeights, Scenario
 from leadsim.simulator.arrivals import NAMED_PROFILES
 
 
@@ -46,7 +46,9 @@ def known_values(scenario: Scenario, fit: dict[str, Any]) -> dict[str, float]:
         mean = _mean(getattr(team.handle_minutes, name))
         if mean is not None:
             truth[f"handle_minutes.{name}.mean"] = mean + wrap
-    contact = scenario.contact
+    contact, conv = scenario.contact, scenario.conversion
+    if contact is None or conv is None:
+        raise ValueError(f"scenario {scenario.name!r} has no contact or conversion model: no outbound truth to check")
     fits = fit.get("fits", {})
     c = fits.get("contact", {})
     ref = c.get("reference")
@@ -73,7 +75,6 @@ def known_values(scenario: Scenario, fit: dict[str, Any]) -> dict[str, float]:
     truth["contact.voicemail_share"] = contact.voicemail_share
     truth["contact.busy_share"] = contact.busy_share
     truth["contact.bad_number_rate"] = contact.bad_number_rate
-    conv = scenario.conversion
     for s, p in conv.qualify.items():
         truth[f"conversion.qualify.{s}"] = p
     for s, p in conv.close.items():
@@ -86,8 +87,12 @@ def known_values(scenario: Scenario, fit: dict[str, Any]) -> dict[str, float]:
         if source.kind != "batch" and source.volume is not None:
             truth[f"arrivals.{source.name}.volume_per_day"] = source.volume.daily
             arrivals = fits.get("arrivals", {}).get(source.name, {})
-            hours, days = (NAMED_PROFILES[source.profile] if isinstance(source.profile, str)
-                           else (list(source.profile.hours), [source.profile.weekdays.get(d, 0.0) for d in WEEKDAYS]))
+            if isinstance(source.profile, str):
+                hours, days = NAMED_PROFILES[source.profile]
+            elif isinstance(source.profile, ProfileWeights):
+                hours, days = list(source.profile.hours), [source.profile.weekdays.get(d, 0.0) for d in WEEKDAYS]
+            else:  # an hour-of-week table has no separable hour and weekday truth
+                continue
             for label, weights, keys in (("hour", hours, [str(h) for h in range(24)]),
                                          ("weekday", days, list(WEEKDAYS))):
                 fitted = arrivals.get(f"{label}_weight_estimates", {})

@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 from leadsim.vocabulary import (
     DEFAULT_PRIORITY,
     DISTRIBUTION_MODES,
+    FIFO_ORDER,
+    INBOUND_ORDERS,
     INCOMING_CALL_GROUP,
     NEW_LEADS_ORDERS,
     OWNED_MODES,
@@ -29,6 +31,7 @@ from leadsim.vocabulary import (
     SHARED_POOL,
     STEP_CHANNELS,
     DistributionMode,
+    InboundOrder,
     NewLeadsOrder,
     priority_rule_problem,
 )
@@ -297,6 +300,9 @@ class EngineConfig:
         expiry_minutes: per source, minutes after creation at which an open lead expires (or None).
         sources: the known source names. When given, every source named elsewhere in the
             configuration (expiry, inbound sources, source weights) must be one of them.
+        inbound_order: how a free rep picks among live callers of several sources: ``fifo``
+            (longest waiting first) or ``source_priority`` (strict priority by the order of
+            ``sources``; callers of a source not listed there come last).
     """
 
     priority: tuple[tuple[str, dict[str, Any]], ...] = tuple((name, {}) for name in DEFAULT_PRIORITY)
@@ -305,6 +311,7 @@ class EngineConfig:
     distribution: DistributionRules = field(default_factory=DistributionRules)
     expiry_minutes: dict[str, float | None] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    inbound_order: InboundOrder = FIFO_ORDER
 
     def __post_init__(self) -> None:
         owner = "EngineConfig"
@@ -325,6 +332,7 @@ class EngineConfig:
         if len(set(names)) != len(names):
             _fail(owner, "priority", "rules that do not repeat", names)
         _check_choice(owner, "new_leads_order", self.new_leads_order, NEW_LEADS_ORDERS)
+        _check_choice(owner, "inbound_order", self.inbound_order, INBOUND_ORDERS)
         if not isinstance(self.cadence, CadenceRules):
             _fail(owner, "cadence", "a CadenceRules", self.cadence, TypeError)
         if not isinstance(self.distribution, DistributionRules):

@@ -8,7 +8,9 @@ The host tells it what happened and asks it what to do:
 - :meth:`Engine.lead_arrived` when a lead is created (or an inbound caller rings);
 - :meth:`Engine.next_for` when a rep is free and wants a lead to call now;
 - :meth:`Engine.attempt_ended` when that attempt is over;
-- :meth:`Engine.caller_abandoned` when an inbound caller hung up before a rep answered;
+- :meth:`Engine.caller_abandoned` when an inbound caller hung up before a rep answered
+  (and what happens next: a callback, the caller lost, or a redial to come);
+- :meth:`Engine.caller_redialled` when such a caller rings again;
 - :meth:`Engine.next_due_time` to learn when something next becomes due, so an
   idle floor can sleep until then;
 - :meth:`Engine.close_all` at the end (a simulation's censoring, a floor's shutdown).
@@ -24,7 +26,9 @@ structures, all O(log n) per operation in pending leads:
 - a *waiting* heap of (due time, lead id, version) for scheduled leads;
 - per (pool, source, stage), a *ready* heap of (tier, order key, lead id, version);
 - per human owner, a heap of (-score, lead id, version) for cherry-picking;
-- per (pool, source), a FIFO of live inbound callers;
+- per (pool, source), a FIFO of live inbound callers, entries (offered at, lead id,
+  version); a free rep answers the longest-waiting caller over all its queues
+  (``inbound_order="fifo"``) or the first caller in source order (``"source_priority"``);
 - *deadline* (expiry, nurture) and *transfer* (recycling, hand-off) heaps.
 
 Entries are never removed from the middle of a heap: a lead carries a version,
@@ -52,7 +56,7 @@ from leadsim.engine.distribution import (
     rep_pool,
 )
 from leadsim.engine.priority import Fifo, build_rules, compile_rank
-from leadsim.engine.state import CLOSED, IN_CALL, LIVE, READY, WAITING, LeadState
+from leadsim.engine.state import AWAY, CLOSED, IN_CALL, LIVE, READY, WAITING, LeadState
 from leadsim.engine.types import (
     CALL_OUTCOMES,
     REACHED,
@@ -63,7 +67,16 @@ from leadsim.engine.types import (
     RepView,
     StepSent,
 )
-from leadsim.vocabulary import OWNER_RECYCLE, SHARED_POOL, CloseStatus
+from leadsim.vocabulary import (
+    ABANDON_ACTIONS,
+    CALLBACK,
+    FIFO_ORDER,
+    LOST,
+    OWNER_RECYCLE,
+    SHARED_POOL,
+    AbandonAction,
+    CloseStatus,
+)
 
 _new_tuple = tuple.__new__
 
@@ -155,7 +168,8 @@ class Engine(Distribution):
         self._waiting: list[tuple[float, int, int]] = []
         self._ready: dict[HeapKey, list[tuple]] = {}
         self._scored: dict[str, list[tuple[float, int, int]]] = {}
-        self._live: dict[tuple[str, str], deque[int]] = {}
+        self._live: dict[tuple[str, str], deque[tuple[float, int, int]]] = {}
+        self._fifo_inbound = config.inbound_order == FIFO_ORDER
         self._deadlines: list[tuple[float, int]] = []
         self._transfers: list[tuple[float, int]] = []
         self._n_ready = 0  # leads in READY or LIVE state
@@ -205,12 +219,7 @@ class Engine(Distribution):
             for channel in self._steps.get(0, ()):
                 self._send_step(state, channel, now)
         if live:
-            state.state = LIVE
-            state.live = True
-            self._live.setdefault((state.pool, source), deque()).append(lead_id)
-            self._n_live += 1
-            self._n_ready += 1
-            self._n_ready_new += 1
+            self._ring(state, created_at)
             return
         if self._spacing_in_calling_time:
             earliest = plus_calling_time(self, state, created_at, self._first_spacing)
@@ -250,12 +259,9 @@ class Engine(Distribution):
             cached = self._rep_heaps[rep.rep_id] = (heap_keys, live_keys, [ready[k] for k in heap_keys if k in ready])
         heap_keys, live_keys, heaps = cached
         if self._n_live:
-            for key in live_keys:
-                queue = self._live.get(key)
-                while queue:
-                    lead = self._leads.get(queue.popleft())
-                    if lead is not None and lead.state == LIVE:
-                        return self._hand_out(lead, rep, True, now)
+            caller = self._next_caller(live_keys)
+            if caller is not None:
+                return self._hand_out(caller, rep, True, now)
         if not self._n_ready:
             return None
         if prefer_score:
@@ -352,22 +358,58 @@ class Engine(Distribution):
         lead.due = due = earliest if lead.rules is self._anytime else callable_from(self, lead, earliest)
         heapq.heappush(self._waiting, (due, lead_id, lead.version))
 
-    def caller_abandoned(self, lead_id: int, now: float) -> bool:
-        """An inbound caller hung up unanswered: the lead becomes a callback.
+    def caller_abandoned(self, lead_id: int, now: float, then: AbandonAction = CALLBACK) -> bool:
+        """An inbound caller hung up unanswered.
+
+        Args:
+            lead_id: the caller's lead.
+            now: floor minute.
+            then: ``callback`` (the default): the lead becomes a callback, due
+                ``callback_delay`` later; ``lost``: the caller is gone, the lead closes
+                with status ``abandoned``; ``retry``: the caller will ring again, the
+                host calls :meth:`caller_redialled` then (until it does, the lead is in
+                no queue; deadlines and :meth:`close_all` still apply).
 
         Returns:
             True if the caller was still waiting (else it had been answered or closed).
+
+        Raises:
+            EngineError: on an unknown ``then``.
         """
+        if then not in ABANDON_ACTIONS:
+            raise EngineError(f"unknown abandonment action {then!r}; expected one of {list(ABANDON_ACTIONS)}")
         lead = self._leads.get(lead_id)
         if lead is None or lead.state != LIVE:
             return False
         self._unready(lead)
-        lead.callback = True
         lead.live = False
+        if then == LOST:
+            self._close(lead, "abandoned", now)
+            return True
+        if then != CALLBACK:  # retry: off every queue until the caller rings again
+            lead.state = AWAY
+            return True
+        lead.callback = True
         if self._dist.owned:
             self._own(lead, self._next_owner(lead.source))
         earliest = now + self._cad.callback_delay
         self._schedule(lead, callable_from(self, lead, earliest))
+        return True
+
+    def caller_redialled(self, lead_id: int, now: float) -> bool:
+        """A caller who hung up (``caller_abandoned(..., then="retry")``) rings again.
+
+        The caller joins the back of its line, as a new inbound call offered at ``now``.
+
+        Returns:
+            True if the caller is on the line again; False if its lead was closed
+            meanwhile (a deadline) or is not waiting to redial.
+        """
+        lead = self._leads.get(lead_id)
+        if lead is None or lead.state != AWAY:
+            return False
+        lead.version += 1
+        self._ring(lead, now)
         return True
 
     def next_due_time(self) -> float | None:
@@ -439,6 +481,43 @@ class Engine(Distribution):
         return self._leads.get(lead_id)
 
     # ------------------------------------------------------------------ internals
+
+    def _ring(self, lead: LeadState, now: float) -> None:
+        """Put a live caller at the back of its line."""
+        lead.state = LIVE
+        lead.live = True
+        self._live.setdefault((lead.pool, lead.source), deque()).append((now, lead.lead_id, lead.version))
+        self._n_live += 1
+        self._n_ready += 1
+        if lead.attempts == 0:
+            self._n_ready_new += 1
+
+    def _next_caller(self, live_keys: tuple[tuple[str, str], ...]) -> LeadState | None:
+        """Take the caller a rep with these live queues answers, or None if none waits.
+
+        FIFO: the head with the earliest (offered at, lead id) over the queues;
+        source priority: the first live head in the order of ``live_keys`` (pools, then
+        sources in their listed order). Stale heads (answered, abandoned) are dropped.
+        """
+        live, leads = self._live, self._leads
+        best: tuple[float, int, int] | None = None
+        best_queue: deque[tuple[float, int, int]] | None = None
+        for key in live_keys:
+            queue = live.get(key)
+            while queue:
+                head = queue[0]
+                lead = leads.get(head[1])
+                if lead is not None and lead.state == LIVE and lead.version == head[2]:
+                    if best is None or head < best:
+                        best, best_queue = head, queue
+                    break
+                queue.popleft()
+            if best_queue is not None and not self._fifo_inbound:
+                break
+        if best_queue is None:
+            return None
+        best_queue.popleft()
+        return leads[best[1]]  # type: ignore[index]
 
     def _set_deadline(self, lead: LeadState) -> None:
         expiry = self.config.expiry_minutes.get(lead.source)

@@ -14,6 +14,7 @@ READY = 1  # due: in its source's ready queue
 LIVE = 2  # an inbound caller waiting on the line
 IN_CALL = 3  # handed to a rep, attempt under way
 CLOSED = 4  # left the cadence
+AWAY = 5  # an inbound caller who hung up and will redial (abandonment ``retry``): in no queue
 
 
 class LeadState:

@@ -35,6 +35,10 @@ _SHARE_BASIS: dict[str, str] = {
     "attempt_contact_rate": "of attempts",
     "rep_occupancy": "of rep time",
     "inbound_answered_rate": "of inbound calls",
+    "service_level": "of offered calls",
+    "abandonment_rate": "of offered calls",
+    "abandonment_rate_of_queued": "of queued calls",
+    "occupancy_without_acw": "of rep time",
     "penetration_rate": "of call target",
     "penetration_rate_day1": "of call target",
 }

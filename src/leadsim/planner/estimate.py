@@ -36,10 +36,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from leadsim.planner.specs import SpecError
-from leadsim.scenarios.schema import Scenario
-from leadsim.vocabulary import parse_hhmm
+from leadsim.scenarios.schema import Scenario, parse_days
+from leadsim.simulator.distributions import mean as distribution_mean
+from leadsim.vocabulary import parse_hhmm, parse_interval
 
 #: Most expected leads in one replication (each costs ~1 KB while simulated).
 MAX_LEADS_PER_REPLICATION = 1_000_000
@@ -105,7 +107,7 @@ def estimate(scenario: Scenario) -> WorkEstimate:
             leads += sum(b.count for b in source.batches if _batch_minute(b.day, b.at) < end)
         elif source.volume is not None:
             leads += source.volume.daily * days
-    reps = sum(team.headcount for team in scenario.teams)
+    reps = sum(team.rep_count for team in scenario.teams)
     attempts = leads * scenario.policy.cadence.call_target
     rep_days = reps * days
     samples = end / scenario.run.sample_minutes
@@ -151,6 +153,59 @@ def check_work(scenarios: Sequence[Scenario], replications: int, force: bool = F
     return total
 
 
+#: Offered load (work / rep time) from which the warm-up may be too short for the queue to settle.
+LOAD_WARNING = 0.9
+
+
+def _week_rep_minutes(team: Any) -> float:
+    """Minutes a team's reps are on duty in a week (shifts less breaks and shrinkage, or its table)."""
+    if team.staffing is not None:
+        return 60.0 * sum(team.on_duty(team.staffing.values())) * (1.0 - team.shrinkage)
+    minutes = 0.0
+    for shift in team.shifts:
+        length = parse_hhmm(shift.end) - parse_hhmm(shift.start)
+        breaks = sum(b - a for a, b in (parse_interval(t) for t in ([shift.lunch] if shift.lunch else []) + list(shift.breaks)))
+        minutes += len(parse_days(shift.days)) * (length - breaks)
+    return minutes * (team.headcount or 0) * (1.0 - team.shrinkage)
+
+
+def offered_load(scenario: Scenario) -> float:
+    """A lower bound of the floor's offered load: work per week / reps' time on duty per week.
+
+    Work counts one call per lead (an inbound call's talk and wrap-up; a first
+    attempt's talk and wrap-up for other leads), at the handle times of the first
+    team that works the source: retries and callbacks only add to it. NaN if no rep
+    is ever on duty.
+    """
+    capacity = sum(_week_rep_minutes(t) for t in scenario.teams)
+    work = 0.0
+    for source in scenario.sources:
+        team = next((t for t in scenario.teams if t.sources is None or source.name in t.sources), None)
+        if team is None:
+            continue
+        handle = team.handle_for(source.name)
+        per_call = distribution_mean(handle.talk) + distribution_mean(handle.wrap)
+        if source.kind == "batch":
+            weeks = max(scenario.run.warmup_days + scenario.run.days + scenario.run.drain_days, 1.0) / 7.0
+            work += sum(b.count for b in source.batches) * per_call / weeks
+        elif source.volume is not None:
+            work += source.volume.daily * 7.0 * per_call
+    return work / capacity if capacity > 0 else float("nan")
+
+
+def load_warnings(scenario: Scenario) -> list[str]:
+    """Warm-up advice: a floor loaded near or above 1 settles slowly (or, without abandonment, never)."""
+    load = offered_load(scenario)
+    if not load >= LOAD_WARNING:  # NaN: nobody on duty, nothing to advise
+        return []
+    run = scenario.run
+    advice = (f"the offered load is at least {load:.0%} of the reps' time on duty: near or above 100% the "
+              f"queue takes long to settle (and grows without end where callers never give up), so the "
+              f"{run.warmup_days:g}-day warm-up may be too short for the measured window to see a settled "
+              "floor; lengthen run.warmup_days, compare two warm-ups, or add reps")
+    return [advice]
+
+
 def window_warnings(scenario: Scenario) -> list[str]:
     """Warnings that the measured window is too short for what happens around it.
 
@@ -176,4 +231,4 @@ def window_warnings(scenario: Scenario) -> list[str]:
         out.append(f"the {run.warmup_days:g}-day warm-up is more than {WARMUP_RATIO_WARNING:g} times the "
                    f"{run.days:g}-day measured window: the window mostly measures how the floor works "
                    "off the warm-up's backlog; lengthen --days (run.days)")
-    return out
+    return out + load_warnings(scenario)

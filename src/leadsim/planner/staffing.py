@@ -424,6 +424,20 @@ def team_index(scenario: Any, team: str | None) -> int:
     return names.index(team)
 
 
+def scale_loader(path: str, overrides: Sequence[str], index: int) -> Callable[[int], Any]:
+    """For a team staffed by a table: the scenario with its table scaled to ``level`` percent.
+
+    The search then runs over whole percents of the table (``staffing_scale`` =
+    level / 100), which is how a table-staffed floor is staffed up or down.
+    """
+    from leadsim.scenarios.loader import load_scenario
+
+    def scenario_for(level: int) -> Any:
+        return load_scenario(path, [*overrides, f"teams.{index}.staffing_scale={level / 100.0!r}"])
+
+    return scenario_for
+
+
 def headcount_loader(path: str, overrides: Sequence[str], index: int) -> Callable[[int], Any]:
     """A function giving the scenario with team ``index`` at a headcount (loaded and validated)."""
     from leadsim.scenarios.loader import load_scenario

@@ -219,7 +219,9 @@ def _field_name(segment: Any) -> bool:
 
 #: Error types saying the value has the wrong form for a union member at all.
 _SHAPE_ERRORS = {"missing", "extra_forbidden", "model_type", "dict_type", "literal_error",
-                 "model_attributes_type", "is_instance_of"}
+                 "model_attributes_type", "is_instance_of",
+                 # a mapping where a number was expected (patience_seconds: 45 or {weibull: ...})
+                 "float_type", "int_type"}
 
 
 def _collapse(errors: list[dict[str, Any]], data: Any, prefix: Loc = ()) -> list[tuple[Loc, dict[str, Any]]]:

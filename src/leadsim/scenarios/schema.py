@@ -13,7 +13,9 @@ currency; probabilities are in (0, 1) unless stated.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
+from itertools import pairwise
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,13 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 # The names the engine must agree on, and "HH:MM" parsing, are defined once in
 # leadsim.vocabulary (parse_hhmm and parse_interval are re-exported from here).
 from leadsim.vocabulary import (
+    CALLBACK,
     DEFAULT_PRIORITY,
+    FIFO_ORDER,
     INCOMING_CALL_GROUP,
     OWNED_MODES,
     OWNER_RECYCLE,
     SHARED_POOL,
     STAGES,
+    AbandonAction,
     DistributionMode,
+    InboundOrder,
     NewLeadsOrder,
     PriorityName,
     RuleOutcome,
@@ -132,6 +138,18 @@ Headcount = Annotated[int, Field(strict=True, ge=0, le=MAX_HEADCOUNT)]
 BatchLeads = Annotated[int, Field(strict=True, ge=0, le=MAX_BATCH_LEADS)]
 Attempts = Annotated[int, Field(strict=True, ge=1, le=MAX_ATTEMPTS)]
 AttemptNumber = Annotated[int, Field(strict=True, ge=0, le=MAX_ATTEMPTS)]
+#: A patience value that may be zero (an empirical table's entries).
+PatienceValue = Annotated[float, Field(strict=True, ge=0.0, le=MAX_PATIENCE_SECONDS)]
+#: Largest Weibull shape (beyond it a Weibull is a fixed value in all but name).
+MAX_WEIBULL_SHAPE = 100.0
+WeibullShape = Annotated[float, Field(strict=True, gt=0.0, le=MAX_WEIBULL_SHAPE)]
+#: Most entries of an empirical distribution table.
+MAX_EMPIRICAL_POINTS = 10_000
+#: Longest service-level threshold (an hour).
+MAX_SERVICE_LEVEL_SECONDS = 3600
+ServiceLevelSeconds = Annotated[float, Field(strict=True, ge=0.0, le=MAX_SERVICE_LEVEL_SECONDS)]
+#: Most redials of one abandoned caller.
+MAX_REDIALS = 100
 #: A number parameter of a priority rule (a source weight, an aging rate): |x| <= MAX_RATIO.
 RuleNumber = Annotated[float, Field(strict=True, ge=-MAX_RATIO, le=MAX_RATIO)]
 
@@ -197,6 +215,268 @@ class RunConfig(Strict):
         15, strict=True, ge=MIN_SAMPLE_MINUTES, le=MAX_SAMPLE_MINUTES,
         description="Interval at which the due-lead backlog is sampled."
     )
+
+
+# ---------------------------------------------------------------- distributions
+
+
+def check_empirical(values: list[float], probabilities: list[float] | None,
+                    quantiles: list[float] | None) -> None:
+    """Check an empirical distribution table (shared by every unit it is given in).
+
+    Raises:
+        ValueError: naming the rule and the values received.
+    """
+    if (probabilities is None) == (quantiles is None):
+        raise ValueError("give values with exactly one of probabilities (a discrete table) or "
+                         "quantiles (cumulative probabilities, interpolated linearly)")
+    other = probabilities if probabilities is not None else quantiles
+    name = "probabilities" if probabilities is not None else "quantiles"
+    assert other is not None
+    if len(other) != len(values):
+        raise ValueError(f"values and {name} must have the same length, got {len(values)} and {len(other)}")
+    if probabilities is not None:
+        if sum(probabilities) <= 0:
+            raise ValueError(f"probabilities must not all be zero, got {probabilities}")
+        return
+    assert quantiles is not None
+    if len(quantiles) < 2 or quantiles[0] != 0.0 or quantiles[-1] != 1.0:
+        raise ValueError(f"quantiles must run from 0 to 1 (at least two points), got {quantiles}")
+    if any(b <= a for a, b in pairwise(quantiles)):
+        raise ValueError(f"quantiles must increase strictly, got {quantiles}")
+    if any(b < a for a, b in pairwise(values)):
+        raise ValueError(f"values must not decrease along the quantiles, got {values}")
+
+
+class FixedDist(Strict):
+    """A constant duration in minutes."""
+
+    fixed: HandleMinutes = Field(description="The duration, minutes.")
+
+
+class ExponentialDist(Strict):
+    """Exponentially distributed minutes."""
+
+    class Params(Strict):
+        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
+
+    exponential: Params
+
+
+class LognormalDist(Strict):
+    """Lognormally distributed minutes, given by the mean and standard deviation of the minutes."""
+
+    class Params(Strict):
+        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
+        sd: PositiveHandleMinutes = Field(description="Standard deviation, minutes.")
+
+    lognormal: Params
+
+
+class WeibullDist(Strict):
+    """Weibull distributed minutes: P(X > x) = exp(-(x / scale) ** shape)."""
+
+    class Params(Strict):
+        shape: WeibullShape = Field(description="Shape k (< 1: hazard falls with time; 1: exponential).")
+        scale: PositiveHandleMinutes = Field(description="Scale, minutes (the 63rd percentile).")
+
+    weibull: Params
+
+
+class EmpiricalDist(Strict):
+    """An empirical distribution of minutes: a discrete table or interpolated quantiles."""
+
+    class Params(Strict):
+        values: list[HandleMinutes] = Field(
+            min_length=1, max_length=MAX_EMPIRICAL_POINTS,
+            description="Durations, minutes (non-decreasing when quantiles are given).")
+        probabilities: list[Weight] | None = Field(
+            None, description="Relative weight of each value (a discrete distribution).")
+        quantiles: list[Share] | None = Field(
+            None, description="Cumulative probability at each value, 0 first and 1 last; "
+            "durations in between are interpolated linearly.")
+
+        @model_validator(mode="after")
+        def _table(self) -> EmpiricalDist.Params:
+            check_empirical(self.values, self.probabilities, self.quantiles)
+            return self
+
+    empirical: Params
+
+
+Duration = FixedDist | ExponentialDist | LognormalDist | WeibullDist | EmpiricalDist
+
+
+class PatienceFixed(Strict):
+    """Every caller waits the same number of seconds."""
+
+    fixed: PatienceSeconds = Field(description="Patience, seconds.")
+
+
+class PatienceExponential(Strict):
+    """Exponential patience (what Erlang A assumes)."""
+
+    class Params(Strict):
+        mean: PatienceSeconds = Field(description="Mean patience, seconds.")
+
+    exponential: Params
+
+
+class PatienceLognormal(Strict):
+    """Lognormal patience, given by the mean and standard deviation in seconds."""
+
+    class Params(Strict):
+        mean: PatienceSeconds = Field(description="Mean, seconds.")
+        sd: PatienceSeconds = Field(description="Standard deviation, seconds.")
+
+    lognormal: Params
+
+
+class PatienceWeibull(Strict):
+    """Weibull patience: P(patience > x) = exp(-(x / scale) ** shape)."""
+
+    class Params(Strict):
+        shape: WeibullShape = Field(description="Shape k (< 1: callers who waited long hang up less readily).")
+        scale: PatienceSeconds = Field(description="Scale, seconds (the 63rd percentile).")
+
+    weibull: Params
+
+
+class PatienceEmpirical(Strict):
+    """An empirical patience distribution in seconds: a discrete table or interpolated quantiles."""
+
+    class Params(Strict):
+        values: list[PatienceValue] = Field(
+            min_length=1, max_length=MAX_EMPIRICAL_POINTS,
+            description="Patience values, seconds (non-decreasing when quantiles are given).")
+        probabilities: list[Weight] | None = Field(
+            None, description="Relative weight of each value (a discrete distribution).")
+        quantiles: list[Share] | None = Field(
+            None, description="Cumulative probability at each value, 0 first and 1 last; "
+            "values in between are interpolated linearly.")
+
+        @model_validator(mode="after")
+        def _table(self) -> PatienceEmpirical.Params:
+            check_empirical(self.values, self.probabilities, self.quantiles)
+            return self
+
+    empirical: Params
+
+
+PatienceDist = PatienceFixed | PatienceExponential | PatienceLognormal | PatienceWeibull | PatienceEmpirical
+
+
+class Abandonment(Strict):
+    """What happens after an inbound caller hangs up unanswered."""
+
+    then: AbandonAction = Field(
+        CALLBACK,
+        description="callback: the lead is due as a callback (callback_delay_minutes later); "
+        "lost: the caller is gone (lead status 'abandoned'); retry: the caller redials after "
+        "retry_delay_minutes with probability retry_probability, else is lost.",
+    )
+    retry_probability: Share = Field(
+        0.5, description="retry: chance that a caller who hung up rings again (each time).")
+    retry_delay_minutes: Duration = Field(
+        default_factory=lambda: ExponentialDist(exponential={"mean": 10.0}),
+        description="retry: time from hanging up to ringing again (a distribution, minutes).",
+    )
+    max_redials: int = Field(
+        3, strict=True, ge=1, le=MAX_REDIALS,
+        description="retry: redials after which a caller who hangs up again is lost.")
+
+
+# ---------------------------------------------------------------- hour-of-week tables
+
+#: Hours in a week.
+HOURS_OF_WEEK = 168
+#: Largest number of reps on duty in one hour of a staffing table.
+StaffCount = Annotated[float, Field(strict=True, ge=0.0, le=MAX_HEADCOUNT)]
+#: Largest staffing_scale.
+MAX_STAFFING_SCALE = 100.0
+#: Largest per-date volume factor or holiday factor.
+MAX_VOLUME_FACTOR = 1000.0
+VolumeFactor = Annotated[float, Field(strict=True, ge=0.0, le=MAX_VOLUME_FACTOR)]
+#: Largest variance-to-mean ratio of a day's arrivals.
+MAX_DISPERSION = 1000.0
+
+
+def check_week_table(hour_of_week: list[float] | None, by_weekday: dict[str, list[float]] | None,
+                     what: str) -> None:
+    """Check an hour-of-week table given as 168 values or as weekday -> 24 values.
+
+    Raises:
+        ValueError: naming the rule and the values received.
+    """
+    if (hour_of_week is None) == (by_weekday is None):
+        raise ValueError(f"give {what} either as hour_of_week (168 values, Monday 00:00 first) or as "
+                         "by_weekday (mon..sun -> 24 values), exactly one of the two")
+    if hour_of_week is not None:
+        if len(hour_of_week) != HOURS_OF_WEEK:
+            raise ValueError(f"hour_of_week needs exactly {HOURS_OF_WEEK} values (Monday 00:00 first), "
+                             f"got {len(hour_of_week)}")
+        values = list(hour_of_week)
+    else:
+        assert by_weekday is not None
+        check_weekday_keys(by_weekday)  # type: ignore[arg-type]
+        for day, hours in by_weekday.items():
+            if len(hours) != 24:
+                raise ValueError(f"by_weekday.{day} needs exactly 24 values (00:00 to 23:00), got {len(hours)}")
+        values = [v for hours in by_weekday.values() for v in hours]
+    if not any(v > 0 for v in values):
+        raise ValueError(f"{what} is zero in every hour of the week")
+
+
+def week_values(hour_of_week: list[float] | None, by_weekday: dict[str, list[float]] | None) -> list[float]:
+    """The 168 values (Monday 00:00 first) of a checked hour-of-week table; a day left out is 0."""
+    if hour_of_week is not None:
+        return [float(v) for v in hour_of_week]
+    table = by_weekday or {}
+    return [float(v) for day in WEEKDAYS for v in table.get(day, [0.0] * 24)]
+
+
+class ProfileTable(Strict):
+    """Arrival intensity per hour of week (floor local time), as a table of relative rates."""
+
+    hour_of_week: list[Weight] | None = Field(
+        None, description="168 relative rates, Monday 00:00-01:00 first, Sunday 23:00 last.")
+    by_weekday: dict[str, list[Weight]] | None = Field(
+        None, description="Per weekday (mon..sun), 24 relative rates (00:00 to 23:00); a day left out is 0.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> ProfileTable:
+        check_week_table(self.hour_of_week, self.by_weekday, "the arrival profile")
+        return self
+
+    def values(self) -> list[float]:
+        """The 168 relative rates, Monday 00:00 first."""
+        return week_values(self.hour_of_week, self.by_weekday)
+
+
+class StaffingTable(Strict):
+    """Reps on duty per hour of week (floor local time), with optional rosters for given dates."""
+
+    hour_of_week: list[StaffCount] | None = Field(
+        None, description="168 counts of reps on duty, Monday 00:00-01:00 first.")
+    by_weekday: dict[str, list[StaffCount]] | None = Field(
+        None, description="Per weekday (mon..sun), 24 counts of reps on duty (00:00 to 23:00); a day "
+        "left out has nobody.")
+    dates: dict[dt.date, list[StaffCount]] = Field(
+        default_factory=dict,
+        description="Rosters for given dates (24 counts each) that replace the weekly pattern on "
+        "that date (also on a holiday).")
+
+    @model_validator(mode="after")
+    def _shape(self) -> StaffingTable:
+        check_week_table(self.hour_of_week, self.by_weekday, "the staffing table")
+        for day, hours in self.dates.items():
+            if len(hours) != 24:
+                raise ValueError(f"dates.{day} needs exactly 24 values (00:00 to 23:00), got {len(hours)}")
+        return self
+
+    def values(self) -> list[float]:
+        """The 168 weekly counts, Monday 00:00 first."""
+        return week_values(self.hour_of_week, self.by_weekday)
 
 
 # ---------------------------------------------------------------- sources
@@ -282,10 +562,22 @@ class Source(Strict):
         "leads arrive in batches.",
     )
     volume: Volume | None = Field(None, description="Expected volume (stream, inbound_call).")
-    profile: NamedProfile | ProfileWeights = Field(
+    profile: NamedProfile | ProfileWeights | ProfileTable = Field(
         "office_hours",
         description="Arrival profile over the hour of week: a named profile (flat, office_hours, "
-        "extended_hours, business_days) or explicit weights.",
+        "extended_hours, business_days), hour and weekday weights, or a table of 168 hourly rates.",
+    )
+    date_factors: dict[dt.date, VolumeFactor] = Field(
+        default_factory=dict,
+        description="Multipliers of the expected volume on given dates (a month-end peak, a "
+        "campaign day), floor local dates.",
+    )
+    holiday_factor: VolumeFactor = Field(
+        1.0, description="Multiplier of the expected volume on calendar holidays (0: no arrivals).")
+    day_variance_ratio: float = Field(
+        1.0, strict=True, ge=1.0, le=MAX_DISPERSION,
+        description="Variance-to-mean ratio of a day's arrival count (stream, inbound_call): 1 is "
+        "Poisson; above 1 each day's rate is scaled by a gamma factor of mean 1 (gamma-Poisson).",
     )
     batches: list[Batch] = Field(default_factory=list, description="Batch uploads (batch).")
     quality: BetaQuality | FixedQuality = Field(
@@ -299,8 +591,20 @@ class Source(Strict):
     expiry_hours: PositiveHours | None = Field(
         None, description="A lead not yet contacted is closed as expired this long after creation."
     )
-    patience_seconds: PatienceSeconds = Field(
-        45, description="How long an inbound caller waits for a rep (inbound_call only)."
+    patience_seconds: PatienceSeconds | PatienceDist = Field(
+        45,
+        description="How long an inbound caller waits for a rep before hanging up (inbound_call "
+        "only), seconds: a number (every caller the same) or a distribution (fixed, exponential, "
+        "lognormal, weibull, empirical), drawn per caller and per call from its own luck.",
+    )
+    abandonment: Abandonment = Field(
+        default_factory=Abandonment,
+        description="What a caller who hung up unanswered does next (inbound_call only): "
+        "callback | lost | retry; a bare name is accepted (abandonment: lost).",
+    )
+    service_level_seconds: ServiceLevelSeconds = Field(
+        20, description="Service-level threshold T (inbound_call only): a call answered within "
+        "T seconds of ringing counts toward service_level."
     )
     inbound: bool | None = Field(
         None,
@@ -309,6 +613,11 @@ class Source(Strict):
     )
     value_per_conversion: Money = Field(0, description="Revenue per converted lead.")
     cost_per_lead: Money = Field(0, description="Acquisition cost per lead.")
+
+    @field_validator("abandonment", mode="before")
+    @classmethod
+    def _bare_action(cls, value: object) -> object:
+        return {"then": value} if isinstance(value, str) else value
 
     @field_validator("timezones")
     @classmethod
@@ -355,34 +664,6 @@ class Shift(Strict):
         return self
 
 
-class FixedDist(Strict):
-    """A constant duration in minutes."""
-
-    fixed: HandleMinutes = Field(description="The duration, minutes.")
-
-
-class ExponentialDist(Strict):
-    """Exponentially distributed minutes."""
-
-    class Params(Strict):
-        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
-
-    exponential: Params
-
-
-class LognormalDist(Strict):
-    """Lognormally distributed minutes, given by the mean and standard deviation of the minutes."""
-
-    class Params(Strict):
-        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
-        sd: PositiveHandleMinutes = Field(description="Standard deviation, minutes.")
-
-    lognormal: Params
-
-
-Duration = Union[FixedDist, ExponentialDist, LognormalDist]
-
-
 class HandleTimes(Strict):
     """Rep time per attempt by outcome, plus wrap-up after every call (minutes)."""
 
@@ -407,6 +688,17 @@ class HandleTimes(Strict):
     wrap: Duration = Field(
         default_factory=lambda: FixedDist(fixed=1.5), description="Wrap-up after every attempt."
     )
+
+
+class HandleOverrides(Strict):
+    """Handle times of one source on a team; a field left out (null) is the team's."""
+
+    no_answer: Duration | None = Field(None, description="Ringing out with no answer.")
+    voicemail: Duration | None = Field(None, description="Reaching voicemail.")
+    busy: Duration | None = Field(None, description="A busy signal.")
+    bad_number: Duration | None = Field(None, description="A disconnected number.")
+    talk: Duration | None = Field(None, description="Talking to a reached lead or an inbound caller.")
+    wrap: Duration | None = Field(None, description="Wrap-up after every attempt.")
 
 
 class GiveUp(Strict):
@@ -458,15 +750,37 @@ class Team(Strict):
     """A team of reps: headcount, shifts, handle times, skill and what it works."""
 
     name: str = Field(description="Unique team name.", min_length=1)
-    headcount: Headcount = Field(description="Number of reps.")
+    headcount: Headcount | None = Field(
+        None, description="Number of reps, each working every shift in shifts (give this or staffing).")
     shifts: list[Shift] = Field(
         default_factory=lambda: [Shift()], description="Weekly shifts (floor local time)."
+    )
+    staffing: StaffingTable | None = Field(
+        None, description="Reps on duty per hour of week instead of headcount and shifts (give this "
+        "or headcount).")
+    staffing_scale: float = Field(
+        1.0, strict=True, ge=0.0, le=MAX_STAFFING_SCALE,
+        description="Multiplier of every count of the staffing table (rounded to whole reps, half up): "
+        "what --set, sweep and staff vary on a table-staffed team.",
     )
     shrinkage: float = Field(
         0.0, strict=True, ge=0.0, lt=1.0,
         description="Share of working time lost to meetings and admin (one block a day per rep).",
     )
     handle_minutes: HandleTimes = Field(default_factory=HandleTimes)
+    handle_by_source: dict[str, HandleOverrides] = Field(
+        default_factory=dict,
+        description="Handle times by source on this team (e.g. {billing: {talk: {lognormal: {mean: 6, "
+        "sd: 4}}}}); what a source leaves out is the team's handle_minutes.",
+    )
+
+    def handle_for(self, source: str) -> HandleTimes:
+        """The handle times this team has on a source's leads."""
+        overrides = self.handle_by_source.get(source)
+        if overrides is None:
+            return self.handle_minutes
+        changes = {k: v for k, v in overrides if v is not None}
+        return self.handle_minutes.model_copy(update=changes)
     skill: Ratio = Field(1.0, description="Multiplier on the odds of closing.")
     sources: list[str] | None = Field(
         None, description="Sources this team works; default: all sources."
@@ -483,6 +797,24 @@ class Team(Strict):
         "{human: {...}} behaves as salespeople do without one (owns its leads, gives up "
         "early, cherry-picks).",
     )
+
+    @model_validator(mode="after")
+    def _one_way_to_staff(self) -> Team:
+        if (self.headcount is None) == (self.staffing is None):
+            raise ValueError("give either headcount (with shifts) or a staffing table, exactly one of the two")
+        return self
+
+    def on_duty(self, counts: list[float]) -> list[int]:
+        """Whole reps on duty for table counts, after staffing_scale (rounded half up)."""
+        return [math.floor(c * self.staffing_scale + 0.5) for c in counts]
+
+    @property
+    def rep_count(self) -> int:
+        """How many reps the team has: its headcount, or the most a staffing table puts on duty."""
+        if self.staffing is None:
+            return int(self.headcount or 0)
+        counts = self.staffing.values() + [v for hours in self.staffing.dates.values() for v in hours]
+        return max(self.on_duty(counts))
 
 
 # ---------------------------------------------------------------- contact and conversion
@@ -714,6 +1046,13 @@ class Policy(Strict):
     new_leads_order: NewLeadsOrder = Field(
         "oldest_first", description="Default order of the new_leads rule."
     )
+    inbound_order: InboundOrder = Field(
+        FIFO_ORDER,
+        description="Which live caller a free rep answers when several wait: fifo (the longest "
+        "waiting, over every inbound source the rep works) or source_priority (strict priority "
+        "by the order sources are listed: a caller of a later source waits while an earlier "
+        "source has one).",
+    )
     cadence: Cadence = Field(default_factory=Cadence)
 
     @field_validator("distribution", mode="before")
@@ -769,8 +1108,16 @@ class Scenario(Strict):
     run: RunConfig = Field(default_factory=RunConfig)
     sources: list[Source] = Field(min_length=1)
     teams: list[Team] = Field(min_length=1)
-    contact: ContactModel
-    conversion: ConversionModel
+    contact: ContactModel | None = Field(
+        None,
+        description="The contact model of outbound calls. May be left out only when nothing is ever "
+        "called out: every source an inbound_call whose callers are not called back (abandonment "
+        "lost or retry); every answered live call is then a contact.",
+    )
+    conversion: ConversionModel | None = Field(
+        None, description="The conversion model. Left out: nobody qualifies or converts (a contact "
+        "centre that measures service, not sales).",
+    )
     policy: Policy = Field(default_factory=Policy)
     economics: Economics = Field(default_factory=Economics)
 
@@ -784,11 +1131,20 @@ class Scenario(Strict):
         if len(set(teams)) != len(teams):
             raise ValueError(f"team names must be unique, got {teams}")
         known = set(names)
-        for section, table in (
-            ("contact.base", self.contact.base),
-            ("conversion.qualify", self.conversion.qualify),
-            ("conversion.close", self.conversion.close),
-        ):
+        if self.contact is None:
+            outbound = [s.name for s in self.sources
+                        if s.kind != "inbound_call" or s.abandonment.then == CALLBACK]
+            if outbound:
+                raise ValueError(
+                    f"contact may be left out only on an inbound-only floor; sources {outbound} need "
+                    "outbound calls (a stream or batch source, or callers called back after hanging up: "
+                    "give them abandonment lost or retry, or give a contact model)")
+        tables: list[tuple[str, dict[str, float]]] = []
+        if self.contact is not None:
+            tables.append(("contact.base", self.contact.base))
+        if self.conversion is not None:
+            tables += [("conversion.qualify", self.conversion.qualify), ("conversion.close", self.conversion.close)]
+        for section, table in tables:
             missing = sorted(known - set(table))
             extra = sorted(set(table) - known)
             if missing:
@@ -806,6 +1162,10 @@ class Scenario(Strict):
             if team_name is not None and team_name not in teams:
                 raise ValueError(f"policy.distribution.{role} names unknown team {team_name!r}; teams are {teams}")
         for team in self.teams:
+            for src in team.handle_by_source:
+                if src not in known:
+                    raise ValueError(f"team {team.name!r} has handle times for unknown source {src!r}; "
+                                     f"sources are {names}")
             for src in team.sources or []:
                 if src not in known:
                     raise ValueError(f"team {team.name!r} works unknown source {src!r}; sources are {names}")

@@ -2,6 +2,11 @@
 
 The intensity is piecewise constant on the floor's local hours, so the process
 is generated exactly: a Poisson count per elapsed hour, uniform times within it.
+The hourly rate is the source's weekly volume spread over its hour-of-week
+profile, times its factor for the date (``date_factors``; ``holiday_factor`` on
+calendar holidays), times -- with ``day_variance_ratio`` r > 1 -- a gamma factor
+drawn per local day with mean 1 and shape m / (r - 1), m the day's expected
+count, so that the day's count is gamma-Poisson with variance r x m.
 All of a run's arrivals are drawn up front (vectorised), which also fixes each
 lead's index within its source before the simulation starts.
 """
@@ -13,7 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from leadsim.engine.calendar import FloorCalendar
-from leadsim.scenarios.schema import WEEKDAYS, BetaQuality, ProfileWeights, Source
+from leadsim.scenarios.schema import (
+    WEEKDAYS,
+    BetaQuality,
+    ProfileTable,
+    ProfileWeights,
+    Source,
+)
 from leadsim.simulator import streams
 from leadsim.vocabulary import parse_hhmm
 
@@ -42,8 +53,10 @@ class SourceArrivals:
     mean_quality: float
 
 
-def hour_of_week_weights(profile: str | ProfileWeights) -> np.ndarray:
+def hour_of_week_weights(profile: str | ProfileWeights | ProfileTable) -> np.ndarray:
     """168 relative weights, Monday 00:00 first."""
+    if isinstance(profile, ProfileTable):
+        return np.asarray(profile.values(), dtype=float)
     if isinstance(profile, str):
         hours, days = NAMED_PROFILES[profile]
     else:
@@ -52,23 +65,49 @@ def hour_of_week_weights(profile: str | ProfileWeights) -> np.ndarray:
     return np.outer(np.asarray(days, float), np.asarray(hours, float)).ravel()
 
 
-def _hourly_rates(source: Source, calendar: FloorCalendar, hours: int) -> np.ndarray:
-    """Expected arrivals in each elapsed hour [h, h+1) of the run."""
+def _hourly_rates(source: Source, calendar: FloorCalendar, hours: int, holidays: frozenset = frozenset(),
+                  day_rng: np.random.Generator | None = None) -> np.ndarray:
+    """Expected arrivals in each elapsed hour [h, h+1) of the run (see the module docstring)."""
     weights = hour_of_week_weights(source.profile)
     total = weights.sum()
     if total <= 0 or source.volume is None:
         return np.zeros(hours)
     per_week = source.volume.daily * 7.0
     how = np.empty(hours, dtype=np.int64)
+    day_of = np.empty(hours, dtype=np.int64)
     zone = calendar.timezone
     for h in range(hours):
-        _, hour, weekday = calendar.day_hour_weekday(h * 60.0 + 30.0, zone)
+        day, hour, weekday = calendar.day_hour_weekday(h * 60.0 + 30.0, zone)
         how[h] = weekday * 24 + hour
-    return per_week * weights[how] / total
+        day_of[h] = day
+    rates = per_week * weights[how] / total
+    factors = source.date_factors
+    scaled = bool(factors) or (source.holiday_factor != 1.0 and holidays)
+    if not scaled and source.day_variance_ratio == 1.0:
+        return rates  # the plain profile: no per-day work (and no extra draws)
+    first, last = int(day_of.min()), int(day_of.max())
+    by_day = np.ones(last - first + 1)
+    for d in range(first, last + 1):
+        date = calendar.date_of_day(d)
+        if date in factors:
+            by_day[d - first] = factors[date]
+        elif date in holidays:
+            by_day[d - first] = source.holiday_factor
+    rates = rates * by_day[day_of - first]
+    ratio = source.day_variance_ratio
+    if ratio > 1.0 and day_rng is not None:
+        expected = np.bincount(day_of - first, weights=rates, minlength=by_day.size)
+        # Drawn for every day in order, so the factors of the first N days do not
+        # depend on the run's length. A day with no expected arrivals keeps factor 1.
+        shape = np.where(expected > 0, expected / (ratio - 1.0), 1.0)
+        gamma = day_rng.gamma(shape, 1.0 / shape)
+        rates = rates * np.where(expected > 0, gamma, 1.0)[day_of - first]
+    return rates
 
 
 def _stream_times(source: Source, calendar: FloorCalendar, end: float, counts_rng: np.random.Generator,
-                  offsets_rng: np.random.Generator) -> np.ndarray:
+                  offsets_rng: np.random.Generator, holidays: frozenset = frozenset(),
+                  day_rng: np.random.Generator | None = None) -> np.ndarray:
     """Poisson counts per hour and uniform times inside each hour.
 
     Counts and offsets come from two separate streams, each consumed in hour order,
@@ -76,7 +115,7 @@ def _stream_times(source: Source, calendar: FloorCalendar, end: float, counts_rn
     longer drain or window adds leads at the end, it does not reshuffle them).
     """
     hours = int(np.ceil(end / 60.0))
-    rates = _hourly_rates(source, calendar, hours)
+    rates = _hourly_rates(source, calendar, hours, holidays, day_rng)
     counts = counts_rng.poisson(rates)
     starts = np.repeat(np.arange(hours, dtype=float) * 60.0, counts)
     # Sorting within an hour keeps the prefix property: offsets are drawn in hour order.
@@ -101,6 +140,7 @@ def generate(
     zones: list[str],
     seed: int,
     replication: int,
+    holidays: frozenset = frozenset(),
 ) -> SourceArrivals:
     """Draw a source's leads for a run of ``end`` floor minutes.
 
@@ -111,6 +151,7 @@ def generate(
         zones: the run's list of zone names; the leads' zones index into it.
         seed: root seed.
         replication: replication index.
+        holidays: the calendar's holidays (``holiday_factor`` applies on them).
     """
     key = streams.name_key(source.name)
     if source.kind == "batch":
@@ -122,6 +163,9 @@ def generate(
             end,
             streams.generator(seed, replication, streams.ARRIVALS, key, 0),
             streams.generator(seed, replication, streams.ARRIVALS, key, 1),
+            holidays,
+            # Its own stream: a source without over-dispersion draws nothing from it.
+            streams.generator(seed, replication, streams.ARRIVALS, key, 2) if source.day_variance_ratio > 1.0 else None,
         )
     # One stream per attribute, so lead j's quality and zone do not depend on how
     # many leads the run has (the same prefix property as the arrival times).

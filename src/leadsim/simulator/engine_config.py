@@ -91,6 +91,7 @@ def engine_config(scenario: Scenario) -> EngineConfig:
                 s.name: None if s.expiry_hours is None else s.expiry_hours * 60.0 for s in scenario.sources
             },
             sources=tuple(s.name for s in scenario.sources),
+            inbound_order=scenario.policy.inbound_order,
         )
     except (ValueError, TypeError) as exc:
         raise ScenarioError(

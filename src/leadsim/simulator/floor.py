@@ -6,7 +6,8 @@ machine whose steps run as callbacks of SimPy events, not a generator process
 events per attempt). No process per pending lead and no polling: an idle rep
 waits to be handed work, and a single dispatcher timer, armed only while some
 rep is idle, fires when the engine's next lead falls due. Inbound callers'
-patience is a plain timeout callback.
+patience is a plain timeout callback (one per ring: a caller who redials rings
+anew), drawn per caller and per ring from the caller's own luck.
 
 The order in which each callback schedules its events is part of the results
 (SimPy runs same-time events in scheduling order): reorder them and the numbers
@@ -22,6 +23,7 @@ order and idle reps are offered work longest-idle first.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -36,12 +38,34 @@ from leadsim.engine import (
     RepView,
     StepSent,
 )
+from leadsim.simulator import streams
 from leadsim.simulator.physics import Physics
 from leadsim.simulator.recorder import Recorder
+from leadsim.simulator.results import OFFER_ABANDONED, OFFER_ANSWERED, OFFER_WAITING
 from leadsim.simulator.shifts import RepSchedule
+from leadsim.vocabulary import CALLBACK, LOST, RETRY, AbandonAction
 
 INF = float("inf")
 _new_tuple = tuple.__new__
+
+
+@dataclass(frozen=True)
+class CallerRules:
+    """How the live callers of one inbound source behave.
+
+    Attributes:
+        patience: fixed patience in minutes, or a sampler turning a uniform into minutes.
+        then: what a caller who hung up does: callback, lost or retry.
+        retry_probability: retry: chance of ringing again after each hang-up.
+        retry_delay: retry: sampler of the minutes from hanging up to ringing again.
+        max_redials: retry: redials after which a caller who hangs up is lost.
+    """
+
+    patience: float | Callable[[float], float]
+    then: AbandonAction = CALLBACK
+    retry_probability: float = 0.0
+    retry_delay: Callable[[float], float] | None = None
+    max_redials: int = 0
 
 
 class Rep:
@@ -131,7 +155,8 @@ class Floor:
         self._timer_event: simpy.Event | None = None
         self._arrivals: Iterator[tuple[float, NewLead]] = iter(())
         self._arriving: NewLead | None = None
-        self._patience: dict[str, float] = {}
+        self._callers: dict[str, CallerRules] = {}
+        self._ringing: dict[int, tuple[float, int]] = {}  # live caller -> (rang at, offer number)
         self._sample_until = 0.0
         self._sample_every = 0.0
         engine.on_close = self._on_close
@@ -154,7 +179,7 @@ class Floor:
 
     # ---------------------------------------------------------------- start
 
-    def start(self, arrival_times: list[float], arrival_leads: Iterable[NewLead], patience: dict[str, float], until: float, sample_every: float) -> None:
+    def start(self, arrival_times: list[float], arrival_leads: Iterable[NewLead], callers: dict[str, CallerRules], until: float, sample_every: float) -> None:
         """Start the reps, the arrivals and the backlog sampler.
 
         Each starts from its own event at time zero, reps first, in this order; all
@@ -162,7 +187,7 @@ class Floor:
         """
         env = self.env
         self._arrivals = zip(arrival_times, arrival_leads)
-        self._patience = patience
+        self._callers = callers
         self._sample_until, self._sample_every = until, sample_every
         for rep in self.reps:
             env.timeout(0.0).callbacks.append(partial(self._next_interval_at, rep))
@@ -193,14 +218,53 @@ class Floor:
         env = self.env
         self.engine.lead_arrived(lead, env._now)
         if lead.live:
-            wait = self._patience[lead.source]
-            env.timeout(wait).callbacks.append(partial(self._abandon, lead.lead_id))
+            self._ring(lead.lead_id, lead.source, 0)
         if self.idle:
             self._dispatch()
 
-    def _abandon(self, lead_id: int, _event: simpy.Event) -> None:
-        if self.engine.caller_abandoned(lead_id, self.env.now) and self.idle:
-            self._arm_timer()
+    def _ring(self, lead_id: int, source: str, offer: int) -> None:
+        """A caller starts to wait: start its patience timer."""
+        rules = self._callers[source]
+        patience = rules.patience
+        if isinstance(patience, float):
+            wait = patience  # no draw: a fixed patience uses no luck
+        else:
+            wait = patience(streams.offer_uniforms(self.rec.key[lead_id], offer)[0])
+        self._ringing[lead_id] = (self.env._now, offer)
+        self.env.timeout(wait).callbacks.append(partial(self._abandon, lead_id, source, offer))
+
+    def _abandon(self, lead_id: int, source: str, offer: int, _event: simpy.Event) -> None:
+        ringing = self._ringing.get(lead_id)
+        if ringing is None or ringing[1] != offer:
+            return  # answered (or a later ring has its own timer)
+        now = self.env.now
+        rules = self._callers[source]
+        then, delay = rules.then, 0.0
+        if then == RETRY:
+            _, u_redial, u_delay = streams.offer_uniforms(self.rec.key[lead_id], offer)
+            if offer < rules.max_redials and u_redial < rules.retry_probability and rules.retry_delay is not None:
+                delay = rules.retry_delay(u_delay)
+            else:
+                then = LOST
+        if self.engine.caller_abandoned(lead_id, now, then):
+            del self._ringing[lead_id]
+            self.rec.offer_ended(lead_id, ringing[0], now - ringing[0], OFFER_ABANDONED, offer)
+            if then == RETRY:
+                self.env.timeout(delay).callbacks.append(partial(self._redial, lead_id, source, offer + 1))
+            if self.idle:
+                self._arm_timer()
+
+    def _redial(self, lead_id: int, source: str, offer: int, _event: simpy.Event) -> None:
+        if self.engine.caller_redialled(lead_id, self.env._now):
+            self._ring(lead_id, source, offer)
+            if self.idle:
+                self._dispatch()
+
+    def unanswered(self) -> None:
+        """Record the callers still waiting when the run ends (offers without an end)."""
+        for lead_id, (rang, offer) in sorted(self._ringing.items()):
+            self.rec.offer_ended(lead_id, rang, float("nan"), OFFER_WAITING, offer)
+        self._ringing.clear()
 
     def _sample(self, _event: simpy.Event) -> None:
         env, engine = self.env, self.engine
@@ -267,6 +331,9 @@ class Floor:
         now = env._now
         lead_id, _, attempt, live, _, created, steps_sent, owner = dial  # one unpack, not six attribute reads
         outcome, minutes = self.physics.attempt(lead_id, attempt, live, created, steps_sent, rep.team, now)
+        if live:  # answering a caller on the line
+            rang, offer = self._ringing.pop(lead_id)
+            self.rec.offer_ended(lead_id, rang, now - rang, OFFER_ANSWERED, offer)
         self.rec.attempt_started(lead_id, rep.rep_id, now, outcome, minutes, attempt, live, owner)
         rep.lead_id, rep.started, rep.outcome = lead_id, now, outcome
         env.timeout(minutes).callbacks.append(rep.on_ended)  # type: ignore[arg-type]

@@ -33,6 +33,8 @@ import numpy as np
 from leadsim.simulator.results import (
     CHANNELS,
     LEAD_STATUSES,
+    OFFER_ABANDONED,
+    OFFER_ANSWERED,
     OUTCOMES,
     RunResult,
     counted_leads,
@@ -66,9 +68,13 @@ def _m(name: str, unit: str, group: str, description: str) -> MetricDef:
     return MetricDef(name=name, unit=unit, description=description, group=group)
 
 
-_V, _S, _P, _C, _R, _I, _M = (
-    "volume", "speed to lead", "persistence", "contact & conversion", "capacity", "inbound", "money",
+_V, _S, _P, _C, _R, _I, _L, _M = (
+    "volume", "speed to lead", "persistence", "contact & conversion", "capacity", "inbound",
+    "service level", "money",
 )
+
+#: Default service-level threshold T (seconds) when a result does not carry one per source.
+DEFAULT_SERVICE_LEVEL_SECONDS = 20.0
 
 #: Every metric, in display order. Units: leads, attempts, calls, conversions,
 #: minutes, share (0..1), percent (0..100), attempts per lead, conversions per rep,
@@ -135,9 +141,29 @@ METRICS: tuple[MetricDef, ...] = (
        "Overall only."),
     _m("share_censored", "share", _R,
        "Counted leads still open when the drain ended / all counted leads."),
+    _m("occupancy_without_acw", "share", _R,
+       "Like rep_occupancy (which includes after-call work), without the wrap-up minutes: "
+       "(busy minutes - wrap minutes) / available minutes, in the window. Overall only."),
+    _m("calls_handled_per_agent_hour", "calls per agent-hour", _R,
+       "Offered calls answered in the window / reps' available hours in the window. Overall only."),
     _m("inbound_calls", "calls", _I, "Counted leads that arrived as a live inbound call."),
     _m("inbound_answered_rate", "share", _I,
        "Inbound calls answered by a rep within the caller's patience / inbound calls (NaN if none)."),
+    _m("calls_offered", "calls", _L,
+       "Offered inbound calls: rings of a live caller that started in the window (each redial "
+       "is a new offer)."),
+    _m("calls_answered", "calls", _L, "Offered calls answered by a rep."),
+    _m("calls_abandoned", "calls", _L, "Offered calls on which the caller hung up before an answer."),
+    _m("service_level", "share", _L,
+       "Offered calls answered within T seconds of ringing / offered calls; T is the source's "
+       "service_level_seconds (default 20). Overall: each call against its own source's T."),
+    _m("asa_seconds", "seconds", _L, "Average speed of answer: mean wait of the answered offered calls."),
+    _m("abandonment_rate", "share", _L, "calls_abandoned / calls_offered."),
+    _m("abandonment_rate_of_queued", "share", _L,
+       "calls_abandoned / offered calls that waited (not answered the moment they rang)."),
+    _m("wait_mean_seconds", "seconds", _L,
+       "Mean wait of all offered calls that ended: until answered, or until the caller hung up."),
+    _m("wait_p90_seconds", "seconds", _L, "90th percentile of the same waits."),
     _m("revenue", "currency", _M, "Sum over converted counted leads of their source's value_per_conversion."),
     _m("cost", "currency", _M,
        "Sum of cost_per_lead over counted leads + rep_cost_per_hour x reps' scheduled hours in the "
@@ -153,8 +179,10 @@ METRICS_BY_NAME: dict[str, MetricDef] = {m.name: m for m in METRICS}
 #: Metrics that describe the whole floor and are NaN per source.
 OVERALL_ONLY: frozenset[str] = frozenset(
     {"conversions_per_rep", "rep_occupancy", "activities_per_rep_day", "backlog_due_mean",
-     "backlog_new_mean"}
+     "backlog_new_mean", "occupancy_without_acw", "calls_handled_per_agent_hour"}
 )
+#: Metrics of the offered inbound calls (NaN, or 0 for the counts, without any).
+SERVICE_LEVEL_METRICS: tuple[str, ...] = tuple(m.name for m in METRICS if m.group == _L)
 
 
 # ---------------------------------------------------------------- small numeric helpers
@@ -242,13 +270,65 @@ def _contact_metrics(created: np.ndarray, first_contact: np.ndarray,
     }
 
 
+def _service_level_metrics(result: RunResult, source: int | None) -> dict[str, float]:
+    """The contact-centre view: offered calls, answered, abandoned, waits (see METRICS)."""
+    offers = result.offers
+    start, end = result.window
+    if offers is None or len(offers) == 0:
+        n = 0
+        mask = np.zeros(0, dtype=bool)
+    else:
+        mask = (offers.offered >= start) & (offers.offered < end)
+        if source is not None:
+            mask &= result.leads.source[offers.lead] == source
+        n = int(np.count_nonzero(mask))
+    if n == 0 or offers is None:
+        out = {name: NAN for name in SERVICE_LEVEL_METRICS}
+        out.update(calls_offered=0.0, calls_answered=0.0, calls_abandoned=0.0)
+        return out
+    waited = offers.waited[mask] * 60.0  # seconds
+    answered = offers.answered[mask] == OFFER_ANSWERED
+    abandoned = offers.answered[mask] == OFFER_ABANDONED
+    thresholds = np.asarray(result.service_level_seconds or
+                            (DEFAULT_SERVICE_LEVEL_SECONDS,) * len(result.source_names), dtype=np.float64)
+    limit = thresholds[result.leads.source[offers.lead[mask]]]
+    # A wait within T up to float rounding: T = 20 s is 1/3 minute, not exact in binary.
+    within = answered & (waited <= limit + 1e-9)
+    queued = ~np.isnan(waited) & (waited > WAIT_EPSILON_MIN * 60.0) | ~(answered | abandoned)
+    ended = waited[answered | abandoned]
+    n_answered = int(np.count_nonzero(answered))
+    n_abandoned = int(np.count_nonzero(abandoned))
+    return {
+        "calls_offered": float(n),
+        "calls_answered": float(n_answered),
+        "calls_abandoned": float(n_abandoned),
+        "service_level": _ratio(np.count_nonzero(within), n),
+        "asa_seconds": _mean(waited[answered]),
+        "abandonment_rate": _ratio(n_abandoned, n),
+        "abandonment_rate_of_queued": _ratio(n_abandoned, np.count_nonzero(queued)),
+        "wait_mean_seconds": _mean(ended),
+        "wait_p90_seconds": _percentile(ended, 90),
+        "occupancy_without_acw": NAN,
+        "calls_handled_per_agent_hour": NAN,
+    }
+
+
 def _floor_metrics(result: RunResult, conversions: int) -> dict[str, float]:
     """Rep- and floor-level metrics (overall only)."""
     reps, attempts, backlog = result.reps, result.attempts, result.backlog
     start, end = result.window
     in_window = (attempts.start >= start) & (attempts.start < end) & (attempts.channel == _CALL)
     sampled = (backlog.time >= start) & (backlog.time < end)
+    offers = result.offers
+    answered = 0
+    if offers is not None and len(offers):
+        answered = int(np.count_nonzero((offers.answered == OFFER_ANSWERED) & (offers.offered >= start)
+                                        & (offers.offered < end)))
+    wrap = reps.wrap_minutes
     return {
+        "occupancy_without_acw": NAN if wrap is None else _ratio(
+            reps.busy_minutes.sum() - wrap.sum(), reps.available_minutes.sum()),
+        "calls_handled_per_agent_hour": _ratio(answered, reps.available_minutes.sum() / 60.0),
         "conversions_per_rep": _ratio(conversions, reps.team.size),
         "rep_occupancy": _ratio(reps.busy_minutes.sum(), reps.available_minutes.sum()),
         "activities_per_rep_day": _ratio(np.count_nonzero(in_window), reps.shift_days.sum()),
@@ -291,6 +371,7 @@ def _compute(result: RunResult, counted: _Counted, source: int | None) -> dict[s
     out["qualification_rate"] = _ratio(np.count_nonzero(leads.qualified[sel]), n)
     out["conversion_rate"] = _ratio(conversions, n)
     out["conversions"] = float(conversions)
+    out.update(_service_level_metrics(result, source))  # sets the overall-only ones to NaN
     if source is None:
         out.update(_floor_metrics(result, conversions))
     else:

@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from statistics import NormalDist
 from typing import NamedTuple
 
 from leadsim.engine.calendar import FloorCalendar
 from leadsim.scenarios.schema import (
     WEEKDAYS,
+    ContactModel,
+    ConversionModel,
     Duration,
     ExponentialDist,
     FixedDist,
@@ -42,6 +44,7 @@ from leadsim.scenarios.schema import (
     Scenario,
 )
 from leadsim.simulator import streams
+from leadsim.simulator.distributions import sampler
 from leadsim.vocabulary import Outcome
 
 _inv_cdf = NormalDist().inv_cdf
@@ -57,20 +60,6 @@ _MAX_LUCK_ATTEMPTS = 12
 
 def _odds(p: float) -> float:
     return p / (1.0 - p)
-
-
-def sampler(dist: Duration) -> Callable[[float], float]:
-    """A function turning a uniform in [0, 1) into a duration in minutes (inverse CDF)."""
-    if isinstance(dist, FixedDist):
-        value = float(dist.fixed)
-        return lambda u: value
-    if isinstance(dist, ExponentialDist):
-        mean = float(dist.exponential.mean)
-        return lambda u: -mean * math.log1p(-u)
-    mean, sd = float(dist.lognormal.mean), float(dist.lognormal.sd)
-    sigma2 = math.log1p((sd / mean) ** 2)
-    mu, sigma = math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)
-    return lambda u: math.exp(mu + sigma * _inv_cdf(u + _TINY if u <= 0.0 else u))
 
 
 class AttemptDraw(NamedTuple):
@@ -127,11 +116,16 @@ class Physics:
     """
 
     def __init__(self, scenario: Scenario, calendar: FloorCalendar, mean_quality: list[float]) -> None:
-        contact, conv = scenario.contact, scenario.conversion
         names = [s.name for s in scenario.sources]
+        # An inbound-only floor may leave out the contact model (no outbound call is ever
+        # made: the defaults below are never read) and the conversion model (odds 0:
+        # every answered call is a contact, nobody qualifies).
+        contact = scenario.contact or ContactModel(base={n: 0.5 for n in names}, age_decay=None)
+        conv = scenario.conversion or ConversionModel(qualify={n: 0.5 for n in names}, close={n: 0.5 for n in names})
         self.calendar = calendar
         self.base_odds = [_odds(contact.base[n]) for n in names]
-        self.qualify_odds = [_odds(conv.qualify[n]) for n in names]
+        converts = scenario.conversion is not None
+        self.qualify_odds = [_odds(conv.qualify[n]) if converts else 0.0 for n in names]
         self.close_odds = [_odds(conv.close[n]) for n in names]
         self.mean_quality = mean_quality
         self.attempt_odds = list(contact.attempt_odds)
@@ -150,6 +144,14 @@ class Physics:
         self.bad_number_rate = contact.bad_number_rate
         self.email_lift = conv.email_day1_lift
         self.teams = [TeamTimes(t.handle_minutes) for t in scenario.teams]
+        # Per team and source, when some team has handle times by source (else None:
+        # the hot path then reads the team's times only).
+        self.source_times: list[list[TeamTimes]] | None = None
+        if any(t.handle_by_source for t in scenario.teams):
+            self.source_times = [
+                [TeamTimes(t.handle_for(n)) if n in t.handle_by_source else self.teams[i] for n in names]
+                for i, t in enumerate(scenario.teams)
+            ]
         self.skill = [t.skill for t in scenario.teams]
         self.unreached_share = self.voicemail_share + self.busy_share  # voicemail or busy
         # Without age decay and clock odds, P(contact) depends on the source and the
@@ -200,6 +202,13 @@ class Physics:
         block = self.luck_blocks[b] = streams.luck_block(self.lead_keys, first, count, self.luck_attempts)
         return block
 
+    def wrap_minutes(self, lead: int, attempt: int, team: int) -> float:
+        """The wrap-up part of an attempt's minutes, as :meth:`attempt` drew it (same luck)."""
+        times = self.teams[team] if self.source_times is None else self.source_times[team][self.lead_source[lead]]
+        if times.wrap_fixed is not None:
+            return times.wrap_fixed
+        return times.wrap(streams.uniform_pair(self.lead_keys[lead], attempt, streams.SLOT_HANDLE)[1])
+
     @staticmethod
     def _pick(values: list[float], k: int) -> float:
         return values[k - 1] if k <= len(values) else values[-1]
@@ -249,7 +258,8 @@ class Physics:
         a luck block, contact odds from :attr:`contact_table` when they allow it,
         and the lead's attributes read only when the draw needs them.
         """
-        times = self.teams[team]
+        by_source = self.source_times
+        times = self.teams[team] if by_source is None else by_source[team][self.lead_source[lead]]
         if attempt <= self.luck_attempts:
             block = self.luck_blocks[lead >> _BLOCK_BITS]
             if block is None:

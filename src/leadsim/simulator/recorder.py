@@ -14,6 +14,7 @@ from leadsim.simulator.results import (
     AttemptLog,
     BacklogSamples,
     LeadLog,
+    OfferLog,
 )
 from leadsim.vocabulary import QUALIFIED_OUTCOMES, REACHED_OUTCOMES
 
@@ -78,6 +79,8 @@ class Recorder:
         # record array so memory stays at ~40 bytes a row however long the run.
         self.rows: list[tuple[int, int, float, float, int, int, int, int]] = []
         self.chunks: list[np.ndarray] = []
+        # Offered inbound calls: (lead, offered at, waited, answered code, offer number).
+        self.offers: list[tuple[int, float, float, int, int]] = []
         self.s_time: list[float] = []
         self.s_due: list[int] = []
         self.s_new: list[int] = []
@@ -99,6 +102,21 @@ class Recorder:
             self._pack()
         if live:  # answering an inbound caller on the line (always its first attempt)
             self.answered_live[lead] = True
+
+    def offer_ended(self, lead: int, offered: float, waited: float, answered: int, offer: int) -> None:
+        """Record how an offered inbound call ended (see :class:`OfferLog`)."""
+        self.offers.append((lead, offered, waited, answered, offer))
+
+    def offer_log(self) -> OfferLog:
+        """Freeze the offered calls."""
+        rows = self.offers
+        return OfferLog(
+            lead=np.asarray([r[0] for r in rows], dtype=np.int64),
+            offered=np.asarray([r[1] for r in rows], dtype=np.float64),
+            waited=np.asarray([r[2] for r in rows], dtype=np.float64),
+            answered=np.asarray([r[3] for r in rows], dtype=np.int8),
+            offer=np.asarray([r[4] for r in rows], dtype=np.int16),
+        )
 
     def step(self, lead: int, channel: str, at: float) -> None:
         """Record a non-call step (no rep time)."""

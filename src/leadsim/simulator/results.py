@@ -16,9 +16,9 @@ import numpy as np
 from leadsim import vocabulary
 
 #: Final state of a lead (``LeadLog.status``): ``open`` (code 0), then the close
-#: statuses of :data:`leadsim.vocabulary.CLOSE_STATUSES` in their order (codes 1..9:
+#: statuses of :data:`leadsim.vocabulary.CLOSE_STATUSES` in their order (codes 1..10:
 #: converted, contacted, exhausted, expired, nurture, bad_number, censored, stopped,
-#: dropped). ``open`` never appears after a finished run: a lead still open when the
+#: dropped, abandoned). ``open`` never appears after a finished run: a lead still open when the
 #: drain ends is ``censored``.
 LEAD_STATUSES: tuple[str, ...] = vocabulary.LEAD_STATUSES
 
@@ -86,6 +86,7 @@ class RepLog:
     busy_minutes: np.ndarray  # float64: time on attempts in the window
     scheduled_hours: np.ndarray  # float64: paid shift hours in the window (incl. lunch/breaks/shrinkage)
     shift_days: np.ndarray  # int32: days in the window on which the rep had a shift
+    wrap_minutes: np.ndarray | None = None  # float64: of busy_minutes, wrap-up (after-call work); None: unknown
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,30 @@ class BacklogSamples:
     time: np.ndarray  # float64
     due: np.ndarray  # int32: leads due now and not being called (all tiers, incl. live callers)
     new: np.ndarray  # int32: leads due that have never been attempted
+
+
+#: How an offered inbound call ended (``OfferLog.answered``).
+OFFER_ABANDONED, OFFER_ANSWERED, OFFER_WAITING = 0, 1, -1
+
+
+@dataclass(frozen=True)
+class OfferLog:
+    """One entry per offered inbound call (a live caller ringing; each redial is a new offer),
+    in order of the call's end (answer or hang-up); callers still waiting at the end last."""
+
+    lead: np.ndarray  # int64: the caller's lead id (source: LeadLog.source[lead])
+    offered: np.ndarray  # float64: floor minute the caller started to wait
+    waited: np.ndarray  # float64: minutes until answered or hung up; NaN if still waiting at the end
+    answered: np.ndarray  # int8: OFFER_ANSWERED, OFFER_ABANDONED or OFFER_WAITING (run ended)
+    offer: np.ndarray  # int16: 0 for the first ring, k for the k-th redial
+
+    def __len__(self) -> int:
+        return int(self.offered.shape[0])
+
+
+def empty_offers() -> OfferLog:
+    """An offer log without entries (a run without inbound callers)."""
+    return OfferLog(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int8), np.zeros(0, np.int16))
 
 
 @dataclass(frozen=True)
@@ -112,6 +137,8 @@ class RunResult:
         timezones: time-zone names, by index (``LeadLog.timezone``).
         call_target: the cadence's call target (for penetration).
         leads, attempts, reps, backlog: the logs.
+        offers: the inbound calls offered (None when built by hand without one: no calls).
+        service_level_seconds: per source, its service-level threshold T in seconds.
         events: number of simulation events processed (for benchmarks).
     """
 
@@ -131,6 +158,8 @@ class RunResult:
     source_values: tuple[float, ...] = field(default=())  # value_per_conversion per source
     source_costs: tuple[float, ...] = field(default=())  # cost_per_lead per source
     rep_cost_per_hour: float = 0.0
+    offers: OfferLog | None = None
+    service_level_seconds: tuple[float, ...] = field(default=())
 
 
 def counted_leads(result: RunResult) -> np.ndarray:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import simpy
 
 from leadsim.engine import Engine, FloorCalendar, NewLead, RepView
-from leadsim.scenarios.schema import Scenario
+from leadsim.scenarios.schema import PatienceFixed, Scenario, Source
 from leadsim.simulator import streams
 from leadsim.simulator.arrivals import SourceArrivals, generate
+from leadsim.simulator.distributions import sampler
 from leadsim.simulator.engine_config import engine_config
-from leadsim.simulator.floor import Floor, Rep
+from leadsim.simulator.floor import CallerRules, Floor, Rep
 from leadsim.simulator.physics import Physics
 from leadsim.simulator.recorder import Recorder
-from leadsim.simulator.results import RepLog, RunResult
+from leadsim.simulator.results import AttemptLog, RepLog, RunResult
 from leadsim.simulator.shifts import overlap, rep_schedule
 
 
@@ -54,9 +55,9 @@ def build_reps(scenario: Scenario, calendar: FloorCalendar, end: float, seed: in
         stages = frozenset(team.stages)
         human = team.behaviour != "engine"
         cherry_pick = team.behaviour.human.cherry_pick if human else 0.0  # type: ignore[union-attr]
-        for i in range(team.headcount):
+        for i in range(team.rep_count):
             rng = streams.generator(seed, replication, streams.REPS, streams.name_key(team.name), i)
-            schedule = rep_schedule(team, t_index, calendar, holidays, end, rng)
+            schedule = rep_schedule(team, t_index, calendar, holidays, end, rng, i)
             rep_id = len(reps)
             view = RepView(rep_id, team.name, sources, stages, human)
             reps.append(Rep(rep_id, t_index, view, schedule, cherry_pick, rng))
@@ -95,8 +96,40 @@ def _give_up_counts(scenario: Scenario, src: Sequence[int], keys: Sequence[int])
     return out
 
 
-def _rep_log(reps: list[Rep], attempts_rep: np.ndarray, attempts_start: np.ndarray, attempts_dur: np.ndarray, window: tuple[float, float]) -> RepLog:
+def _wrap_in_window(physics: Physics, reps: list[Rep], attempts: AttemptLog, window: tuple[float, float]) -> np.ndarray:
+    """Per rep, the wrap-up (after-call work) minutes of its attempts inside the window.
+
+    Wrap-up is the end of each attempt's rep time. It is recomputed from the same
+    per-attempt luck the physics drew it from, so nothing is added to the hot path.
+    """
     lo, hi = window
+    wrap_total = np.zeros(len(reps))
+    calls = np.flatnonzero(attempts.rep >= 0)
+    if calls.size == 0:
+        return wrap_total
+    rep_ids = attempts.rep[calls].astype(np.int64)
+    team_of = np.asarray([r.team for r in reps], dtype=np.int64)[rep_ids]
+    # A fixed wrap-up per team is one number; otherwise (drawn, or by source) per attempt.
+    fixed = [t.wrap_fixed if physics.source_times is None else None for t in physics.teams]
+    wrap = np.empty(calls.size)
+    for team, value in enumerate(fixed):
+        on_team = team_of == team
+        if value is not None:
+            wrap[on_team] = value
+        else:
+            for i in np.flatnonzero(on_team):
+                row = calls[i]
+                wrap[i] = physics.wrap_minutes(int(attempts.lead[row]), int(attempts.attempt[row]), team)
+    ends = attempts.start[calls] + attempts.duration[calls]
+    starts = ends - np.minimum(wrap, attempts.duration[calls])
+    inside = np.clip(np.minimum(ends, hi) - np.maximum(starts, lo), 0.0, None)
+    np.add.at(wrap_total, rep_ids, inside)
+    return wrap_total
+
+
+def _rep_log(reps: list[Rep], attempts: AttemptLog, window: tuple[float, float], wrap: np.ndarray) -> RepLog:
+    lo, hi = window
+    attempts_rep, attempts_start, attempts_dur = attempts.rep, attempts.start, attempts.duration
     n = len(reps)
     busy = np.zeros(n)
     calls = attempts_rep >= 0
@@ -113,6 +146,30 @@ def _rep_log(reps: list[Rep], attempts_rep: np.ndarray, attempts_start: np.ndarr
         busy_minutes=busy,
         scheduled_hours=np.asarray([overlap(r.schedule.shifts, lo, hi) / 60.0 for r in reps]),
         shift_days=np.asarray(shift_days, dtype=np.int32),
+        wrap_minutes=wrap,
+    )
+
+
+def caller_rules(source: Source) -> CallerRules:
+    """How a source's live callers wait and what they do after hanging up."""
+    patience = source.patience_seconds
+    if isinstance(patience, (int, float)):
+        waits: float | Callable[[float], float] = float(patience) / 60.0
+    elif isinstance(patience, PatienceFixed):
+        waits = float(patience.fixed) / 60.0
+    else:
+        in_seconds = sampler(patience)
+
+        def waits(u: float) -> float:  # seconds -> minutes
+            return in_seconds(u) / 60.0
+
+    rules = source.abandonment
+    return CallerRules(
+        patience=waits,
+        then=rules.then,
+        retry_probability=float(rules.retry_probability),
+        retry_delay=sampler(rules.retry_delay_minutes),
+        max_redials=rules.max_redials,
     )
 
 
@@ -131,7 +188,8 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     calendar = FloorCalendar(scenario.calendar.start, scenario.calendar.timezone)
     w0, w1, end = run_window(scenario)
     zones = _zones(scenario)
-    draws = [generate(s, calendar, end, zones, seed, replication) for s in scenario.sources]
+    holidays = frozenset(scenario.calendar.holidays)
+    draws = [generate(s, calendar, end, zones, seed, replication, holidays) for s in scenario.sources]
     times, src, idx = _merge_arrivals(draws)
     keys_by_source = [streams.lead_keys(seed, replication, s.name, d.times.size) for s, d in zip(scenario.sources, draws)]
     src_l, idx_l = src.tolist(), idx.tolist()
@@ -156,9 +214,10 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     for rep in reps:
         engine.add_rep(rep.view)
     floor = Floor(env, engine, physics, recorder, reps, lead_zones)
-    patience = {s.name: s.patience_seconds / 60.0 for s in scenario.sources}
-    floor.start(times.tolist(), leads, patience, end, scenario.run.sample_minutes)
+    callers = {s.name: caller_rules(s) for s in scenario.sources}
+    floor.start(times.tolist(), leads, callers, end, scenario.run.sample_minutes)
     env.run(until=end)
+    floor.unanswered()
     engine.close_all(end)
 
     attempts = recorder.attempt_log()
@@ -174,9 +233,11 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         call_target=scenario.policy.cadence.call_target,
         leads=recorder.lead_log(),
         attempts=attempts,
-        reps=_rep_log(reps, attempts.rep, attempts.start, attempts.duration, (w0, w1)),
+        reps=_rep_log(reps, attempts, (w0, w1), _wrap_in_window(physics, reps, attempts, (w0, w1))),
         backlog=recorder.backlog_samples(),
         source_values=tuple(s.value_per_conversion for s in scenario.sources),
         source_costs=tuple(s.cost_per_lead for s in scenario.sources),
         rep_cost_per_hour=scenario.economics.rep_cost_per_hour,
+        offers=recorder.offer_log(),
+        service_level_seconds=tuple(float(s.service_level_seconds) for s in scenario.sources),
     )

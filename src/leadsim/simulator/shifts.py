@@ -1,9 +1,14 @@
-"""Reps' working time: weekly shifts with lunch, breaks, holidays and shrinkage.
+"""Reps' working time: weekly shifts with lunch, breaks, holidays and shrinkage, or a staffing table.
 
 Each rep gets a sorted list of disjoint (start, end) floor-minute intervals in
 which it takes work. Adjacent intervals are merged, so a 24/7 rota is one
 unbroken interval. Shrinkage (meetings, admin) removes one block a day per rep,
 of length ``shrinkage`` x that day's working minutes, at a random time of the shift.
+
+A team staffed by a table (reps on duty per hour of week, or per hour of a given
+date) has as many reps as the table's largest count; rep i (0-based) works the
+hours whose count is above i. So the lowest-numbered reps work the most hours, and
+a count of n in an hour means exactly n reps take work in it (before shrinkage).
 """
 
 from __future__ import annotations
@@ -69,6 +74,26 @@ def _day_pieces(team: Team, weekday: int) -> list[tuple[int, int, list[tuple[int
     return pieces
 
 
+def _table_pieces(team: Team, rep: int, weekday: int, date: object, holiday: bool) -> list[tuple[int, int]]:
+    """(start, end) local minutes of the hours a table-staffed rep works on one day."""
+    table = team.staffing
+    assert table is not None
+    roster = table.dates.get(date)  # type: ignore[call-overload]
+    if roster is None:
+        if holiday:
+            return []
+        roster = table.values()[weekday * 24:(weekday + 1) * 24]
+    counts = team.on_duty(list(roster))
+    pieces: list[tuple[int, int]] = []
+    for hour, count in enumerate(counts):
+        if count > rep:
+            if pieces and pieces[-1][1] == hour * 60:
+                pieces[-1] = (pieces[-1][0], (hour + 1) * 60)
+            else:
+                pieces.append((hour * 60, (hour + 1) * 60))
+    return pieces
+
+
 def rep_schedule(
     team: Team,
     team_index: int,
@@ -76,17 +101,24 @@ def rep_schedule(
     holidays: set,
     end: float,
     rng: np.random.Generator,
+    rep: int = 0,
 ) -> RepSchedule:
-    """Working intervals of one rep of ``team`` over [0, end) floor minutes."""
+    """Working intervals of one rep of ``team`` (the ``rep``-th, 0-based) over [0, end) floor minutes."""
     zone = calendar.timezone
     work: list[tuple[float, float]] = []
     shifts: list[tuple[float, float]] = []
     days = int(np.ceil(end / 1440.0)) + 1
     for day in range(days):
-        if calendar.date_of_day(day) in holidays:
-            continue
+        date = calendar.date_of_day(day)
         weekday = (calendar.start_weekday + day) % 7
-        for start, stop, breaks in _day_pieces(team, weekday):
+        day_pieces: list[tuple[int, int, list[tuple[int, int]]]]
+        if team.staffing is not None:
+            day_pieces = [(a, b, []) for a, b in _table_pieces(team, rep, weekday, date, date in holidays)]
+        elif date in holidays:
+            continue
+        else:
+            day_pieces = _day_pieces(team, weekday)
+        for start, stop, breaks in day_pieces:
             base = day * 1440.0
             s_floor = calendar.to_floor(base + start, zone)
             e_floor = calendar.to_floor(base + stop, zone)

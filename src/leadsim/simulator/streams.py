@@ -95,6 +95,19 @@ def uniform_pair(lead_key: int, attempt: int, slot: int) -> tuple[float, float]:
     return ((z >> 32) + 0.5) * _TO_UNIT32, ((z & 0xFFFFFFFF) + 0.5) * _TO_UNIT32
 
 
+def offer_uniforms(lead_key: int, offer: int) -> tuple[float, float, float]:
+    """Uniforms for the ``offer``-th time (0 = the first) an inbound caller rings.
+
+    (patience, whether the caller redials after hanging up, the redial delay). Drawn
+    from the caller's own key on *negative* attempt numbers (-1 - offer), counters no
+    call attempt uses (attempts are numbered 1, 2, ...; 0 holds per-lead draws): so a
+    caller's patience and redials are the same in every scenario with the same seed
+    (common random numbers), whatever the floor does.
+    """
+    patience, redial = uniform_pair(lead_key, -1 - offer, 0)
+    return patience, redial, uniform_pair(lead_key, -1 - offer, 1)[0]
+
+
 #: Leads per block of precomputed luck (:func:`luck_block`): block ``lead >> LUCK_BLOCK_BITS``.
 LUCK_BLOCK_BITS = 10
 #: Floats per (lead, attempt) in a luck block: the pairs of SLOT_HANDLE, SLOT_CONTACT, SLOT_CONVERSION.
