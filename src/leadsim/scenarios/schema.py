@@ -534,6 +534,27 @@ class FixedQuality(Strict):
     fixed: Probability = Field(description="The quality of every lead.")
 
 
+class EmpiricalQuality(Strict):
+    """Lead quality from a table: a discrete distribution or interpolated quantiles (e.g. a CRM score)."""
+
+    class Params(Strict):
+        values: list[Probability] = Field(
+            min_length=1, max_length=MAX_EMPIRICAL_POINTS,
+            description="Quality values in (0, 1) (non-decreasing when quantiles are given).")
+        probabilities: list[Weight] | None = Field(
+            None, description="Relative weight of each value (a discrete distribution).")
+        quantiles: list[Share] | None = Field(
+            None, description="Cumulative probability at each value, 0 first and 1 last; "
+            "qualities in between are interpolated linearly.")
+
+        @model_validator(mode="after")
+        def _table(self) -> EmpiricalQuality.Params:
+            check_empirical(self.values, self.probabilities, self.quantiles)
+            return self
+
+    empirical: Params
+
+
 class Batch(Strict):
     """A batch of leads dumped at once (a tradeshow list upload)."""
 
@@ -580,7 +601,7 @@ class Source(Strict):
         "Poisson; above 1 each day's rate is scaled by a gamma factor of mean 1 (gamma-Poisson).",
     )
     batches: list[Batch] = Field(default_factory=list, description="Batch uploads (batch).")
-    quality: BetaQuality | FixedQuality = Field(
+    quality: BetaQuality | FixedQuality | EmpiricalQuality = Field(
         default_factory=lambda: BetaQuality(beta=(2.0, 5.0)),
         description="Latent lead quality in (0, 1); scales qualification odds by "
         "quality / mean quality and is what cherry-picking reps look at.",
