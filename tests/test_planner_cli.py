@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -195,8 +196,12 @@ def test_staff_bad_team_and_range() -> None:
 def test_staff_answer(tmp_path: Path) -> None:
     args = ("staff", "erlang_c", "--target", "share_first_attempt_within_5_min>=0.9", "-r", "3", *FAST_MMC)
     table = ok(*args, "--jobs", "2", "--out", str(tmp_path / "t")).stdout
-    assert "answer: 6 reps" in table and "Erlang C: 6 reps on duty" in table
-    assert "rule: the answer is the smallest headcount whose MEAN" in table
+    # Issue 11: the answer first (the rule said in it), one row per headcount with the answer marked,
+    # Erlang C in one sentence.
+    assert table.startswith("erlang_c: 6 reps in team agents meet share_first_attempt_within_5_min >= 90.0% "
+                            "on the mean of 3")
+    assert re.search(r"^\s+6\s.*<- answer$", table, re.M), table
+    assert "Erlang C says 6 on duty (the same as 6 simulated)" in table
     doc = json.loads(ok(*args, "--jobs", "1", "--json", "--out", str(tmp_path / "j")).stdout)
     assert doc["headcount"] == 6 and doc["erlang_c"]["reps_on_duty"] == 6
     assert json.loads((tmp_path / "t" / "staff.json").read_text()) == doc

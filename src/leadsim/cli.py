@@ -313,6 +313,8 @@ def _metrics(names: Sequence[str], default: Sequence[str] | None) -> list[str] |
 @jobs_option
 @force_option
 @precision_options
+@click.option("--plots", "draw_plots", is_flag=True,
+              help="Also draw the run's plots (PNG) into plots/ now; `leadsim report` draws them otherwise.")
 def run(
     scenario: str,
     days: float | None,
@@ -325,13 +327,19 @@ def run(
     precision: str | None,
     max_replications: int,
     force: bool,
+    draw_plots: bool,
 ) -> None:
     """Simulate a scenario and report speed to lead, penetration, contact and conversions.
 
-    Writes metrics.json, leads.csv, attempts.csv, backlog.csv (the logs of
-    replication 0) and scenario.resolved.yaml to the run folder. Ctrl-C keeps
-    the finished replications (exit status 130; SIGTERM: 143).
+    Prints a verdict (the period, leads, conversions, profit per week, speed to
+    lead, off-hours waits), then the full table. Writes metrics.json, leads.csv,
+    attempts.csv, backlog.csv (the logs of replication 0), reps.csv (per rep
+    and team), plot_data.json, verdict.txt and scenario.resolved.yaml to the run
+    folder (with --plots, the PNG plots in plots/ too; `leadsim report RUN_DIR`
+    makes report.html). Ctrl-C keeps the finished replications (exit status
+    130; SIGTERM: 143).
     """
+    from leadsim.outputs.run_report import write_run_extras
     from leadsim.outputs.runfolder import write_run_folder
     from leadsim.outputs.table import format_summary
     from leadsim.planner.parallel import Interrupted
@@ -371,9 +379,11 @@ def run(
     with writing_results(folder) as stage:
         # Without replication 0 (interrupted before it finished) there are no logs to write.
         write_run_folder(stage, resolved, doc, runs[0].result, resolved_yaml(resolved))
+        verdict = write_run_extras(stage, resolved, doc, runs[0].result, draw_plots)
     if as_json:
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
+        click.echo("\n".join(verdict) + "\n")
         click.echo(format_summary(doc))
         if outcome is not None:
             click.echo(f"\n{outcome.describe()}")
@@ -396,21 +406,27 @@ def run(
               "(repeatable).")
 @planning_options
 @precision_options
-@click.option("--metric", "metrics", multiple=True, help="Show only these metrics in the table (repeatable).")
+@click.option("--metric", "metrics", multiple=True,
+              help="Show the full table for only these metrics (repeatable; implies --all).")
+@click.option("--all", "show_all", is_flag=True, help="Also print the full table: every metric of every what-if.")
 def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replications: int, seed: int | None,
             days: float | None, overrides: tuple[str, ...], out: str | None, as_json: bool, jobs: int | None,
-            force: bool, precision: str | None, max_replications: int, metrics: tuple[str, ...]) -> None:
+            force: bool, precision: str | None, max_replications: int, metrics: tuple[str, ...],
+            show_all: bool) -> None:
     """Compare what-ifs with a base, paired by replication (common random numbers).
 
-    Every scenario runs the same replications with the same seed; the table
-    shows, per metric, each what-if's value, its difference from the base with
-    a 95% paired interval, and whether it is significant. Writes compare.json,
-    compare.csv and metrics/<scenario>.json to the run folder.
+    Every scenario runs the same replications with the same seed. Prints, per
+    what-if, the headline metrics (conversions, profit, median first call,
+    contact rate) with the paired 95% interval of the difference and a verdict
+    (better / worse / no detectable difference); --all adds the full table
+    (every metric, significance, unpaired widths). Writes compare.json,
+    compare.csv and metrics/<scenario>.json (every metric) to the run folder.
     """
     from pathlib import Path
 
     from leadsim.outputs.planning_files import compare_doc, interrupted_doc, write_compare
     from leadsim.outputs.planning_tables import format_compare
+    from leadsim.outputs.verdict import compare_verdict, terminal_width
     from leadsim.planner.compare import plan_variations, run_compare, unique_names
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.precision import check_maximum, parse_precision
@@ -453,14 +469,19 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
             _interrupted("no complete pair of replications (each scenario's finished ones are in metrics/)",
                          folder)
         click.echo(json.dumps(compare_doc(partial, requested), indent=2) if as_json
-                   else format_compare(partial, shown))
+                   else "\n".join(compare_verdict(partial, scenarios[0].run.days, terminal_width()))
+                   + ("\n\n" + format_compare(partial, shown) if show_all or shown else ""))
         _interrupted(f"{partial.replications} complete pairs of replications", folder)
     with writing_results(folder) as stage:
         write_compare(stage, comparison, {n: aggregate_summaries(g, n, root) for n, g in zip(names, grid)})
     if as_json:
         click.echo(json.dumps(comparison.as_json(), indent=2, allow_nan=False))
     else:
-        click.echo(format_compare(comparison, shown))
+        click.echo("\n".join(compare_verdict(comparison, scenarios[0].run.days, terminal_width())))
+        if show_all or shown:
+            click.echo("\n" + format_compare(comparison, shown))
+        else:
+            click.echo("\n(every metric: --all, compare.csv, compare.json)")
         if comparison.precision is not None:
             click.echo(f"\n{comparison.precision.describe()} (widest paired interval over the what-ifs)")
         click.echo(f"\nResults written to {folder}/")
@@ -540,7 +561,8 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     interval meets it too is reported as well. Writes staff.json and staff.csv.
     """
     from leadsim.outputs.planning_files import staffing_doc, write_staffing
-    from leadsim.outputs.planning_tables import format_staffing
+    from leadsim.outputs.run_report import scenario_currency
+    from leadsim.outputs.verdict import staff_verdict, terminal_width
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.staffing import (
         add_erlang,
@@ -574,7 +596,8 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     if as_json:
         click.echo(json.dumps(staffing_doc(answer, resolved.name), indent=2, allow_nan=False))
     else:
-        click.echo(format_staffing(answer, resolved.name))
+        click.echo("\n".join(staff_verdict(answer, resolved.name, resolved.run.days, scenario_currency(resolved),
+                                           terminal_width())))
         click.echo(f"\nResults written to {folder}/")
     if stopped:
         _interrupted(f"{len(answer.candidates)} headcounts evaluated", folder)

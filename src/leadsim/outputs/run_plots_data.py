@@ -51,7 +51,7 @@ def local_clock(minutes: np.ndarray, calendar_start: dt.date, timezone: str) -> 
         start = pd.Timestamp(calendar_start).tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
         stamps = pd.DatetimeIndex(start.tz_convert("UTC") + pd.to_timedelta(minutes[ok], unit="min"))
         wall = stamps.tz_convert(timezone)
-        weekday[ok] = wall.weekday
+        weekday[ok] = wall.day_of_week
         of_day[ok] = wall.hour * 60 + wall.minute
     return weekday, of_day
 

@@ -177,7 +177,8 @@ def run_verdict(doc: dict[str, Any], days: float, reps: int, currency: str = "",
         lines.append(
             f"  {off_hours.share_waiting_over_8h:.0%} of off-hours leads ({off_hours.share_of_leads:.0%} of all) "
             f"wait over 8 h for a first call (median {_minutes(off_hours.median_wait_min)}; "
-            f"on-shift leads: {_minutes(off_hours.office_median_wait_min)})")
+            f"on shift: {_minutes(off_hours.office_median_wait_min)})"
+            + (" in replication 0" if n_reps > 1 else ""))
     lines += noise_lines(doc)
     return fit(lines, width)
 
@@ -220,10 +221,16 @@ def _unit(metric: str) -> str:
     return METRICS_BY_NAME[metric].unit if metric in METRICS_BY_NAME else ""
 
 
-def _short(value: float | None, unit: str, signed: bool = False) -> str:
+def _short(value: float | None, unit: str, signed: bool = False, with_unit: bool = True) -> str:
+    """A compact number: minutes to 0.1 min, shares in % (differences in pp), counts as in the tables."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if unit == "minutes":
+        text = f"{value:+.1f}" if signed else f"{value:.1f}"
+        return f"{text} min" if with_unit else text
     text = format_diff(value, unit) if signed else format_value(value, unit)
-    if unit == "minutes" and text != "-":
-        text += " min"
+    if unit in ("share", "percent") and signed and not with_unit:
+        text = text.replace(" pp", "")
     return text
 
 
@@ -242,7 +249,7 @@ def compare_verdict(comparison: Comparison, days: float | None = None,
               f"{period}, seed {comparison.seed} (totals over the window; "
               "verdict from the paired 95% interval)")]
     label_width = max(len(label) for _, label, _ in HEADLINE)
-    lines.append(f"  {'':<{label_width}}{'base':>10}{'what-if':>10}  {'difference (95% interval)':<36}verdict")
+    lines.append(f"  {'':<{label_width}}{'base':>10}{'what-if':>10}  {'difference (95% interval)':<32}verdict")
     for variant in comparison.variants:
         lines.append(variant.name)
         for metric, label, up in HEADLINE:
@@ -251,10 +258,10 @@ def compare_verdict(comparison: Comparison, days: float | None = None,
                 continue
             unit = _unit(metric)
             interval = "" if d.ci_low is None or d.ci_high is None else \
-                f" ({_short(d.ci_low, unit, True)} to {_short(d.ci_high, unit, True)})"
+                f" ({_short(d.ci_low, unit, True, False)} to {_short(d.ci_high, unit, True, False)})"
             diff = f"{_short(d.diff, unit, True)}{interval}"
             lines.append(f"  {label:<{label_width}}{_short(d.base, unit):>10}{_short(d.value, unit):>10}  "
-                         f"{diff:<36}{judge(d, up)}")
+                         f"{diff:<32}{judge(d, up)}")
     if n < 2:
         lines.append("1 replication: no intervals, so no verdicts; use -r 10 or more.")
     return fit(lines, width)
@@ -322,7 +329,7 @@ def staff_verdict(answer: StaffingAnswer, scenario_name: str, days: float | None
                      f"with 95% confidence: {confident}.")
     money = f" ({currency})" if currency else ""
     lines.append(f"  {'reps':>5}  {'target metric (95% interval)':<34}{'cost' + money:>14}{'conversions':>13}"
-                 f"{'profit' + money:>14}   {period.strip()}")
+                 f"{'profit' + money:>14}")
     for row in staffing_rows(answer):
         interval = "" if row["ci_low"] is None or row["ci_high"] is None else \
             f" ({_short(row['ci_low'], unit)} to {_short(row['ci_high'], unit)})"
@@ -330,6 +337,7 @@ def staff_verdict(answer: StaffingAnswer, scenario_name: str, days: float | None
         mark = "  <- answer" if row["answer"] else ("" if row["meets"] else "  misses")
         lines.append(f"  {row['headcount']:>5}  {metric:<34}{_money(_num(row['cost']), ''):>14}"
                      f"{_count(_num(row['conversions'])):>13}{_money(_num(row['profit']), ''):>14}{mark}")
+    lines.append(f"  (cost, conversions and profit: means{period}; the search evaluates only these headcounts)")
     if answer.interrupted:
         lines.append("(interrupted: the search stopped early; the answer may be incomplete)")
     if answer.replications < 2:
