@@ -299,8 +299,8 @@ def erlang_sentence(answer: StaffingAnswer) -> str:
     sim = answer.by_mean
     same = "the same as" if sim == erlang.servers else "against"
     simulated = "no headcount in range" if sim is None else f"{sim}"
-    return (f"Erlang C says {erlang.servers} on duty ({same} {simulated} simulated): it assumes steady "
-            "arrivals, one call per lead and reps on duty around the clock; see staff.json for why.")
+    return (f"Erlang C says {erlang.servers} on duty ({same} {simulated} simulated), assuming steady "
+            "arrivals, one call per lead and no shifts (why they differ: staff.json).")
 
 
 def staff_verdict(answer: StaffingAnswer, scenario_name: str, days: float | None = None,
