@@ -200,7 +200,7 @@ def test_staff_answer(tmp_path: Path) -> None:
     # Erlang C in one sentence.
     assert table.startswith("erlang_c: 6 reps in team agents meet share_first_attempt_within_5_min >= 90.0% "
                             "on the mean of 3")
-    assert re.search(r"^\s+6\s.*<- answer$", table, re.M), table
+    assert re.search(r"^\s+6\s.*<- answer$", table, re.MULTILINE), table
     assert "Erlang C says 6 on duty (the same as 6 simulated)" in table
     doc = json.loads(ok(*args, "--jobs", "1", "--json", "--out", str(tmp_path / "j")).stdout)
     assert doc["headcount"] == 6 and doc["erlang_c"]["reps_on_duty"] == 6

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from result_factory import lead, make_result, random_result
 
 from leadsim.outputs import run_plots_data as data
 from leadsim.outputs.runfolder import jsonable
 from leadsim.scenarios.loader import load_scenario
 from leadsim.scenarios.schema import Shift
 from leadsim.simulator.metrics import compute_all, conversions_by_attempt
-from result_factory import lead, make_result, random_result
 
 START = dt.date(2026, 1, 5)  # a Monday
 ZONE = "America/Chicago"

@@ -13,7 +13,7 @@ from leadsim.planner.staffing import Candidate, ErlangAnswer, StaffingAnswer, Ta
 
 def _doc(replications: int, conversions: tuple[float, float | None, float | None]) -> dict:
     mean, low, high = conversions
-    entry = lambda m, lo=None, hi=None, unit="": {"mean": m, "ci_low": lo, "ci_high": hi, "unit": unit}  # noqa: E731
+    entry = lambda m, lo=None, hi=None, unit="": {"mean": m, "ci_low": lo, "ci_high": hi, "unit": unit}
     return {"scenario": "baseline", "seed": 1, "replications": replications, "metrics": {
         "leads": entry(2510.0), "conversions": entry(mean, low, high),
         "profit": entry(22115.0, 20000.0 if low else None, 24000.0 if low else None),

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from leadsim.outputs.atomic import write_text_atomic
-from leadsim.outputs.verdict import FALLBACK_WIDTH, OffHours, run_verdict, terminal_width
+from leadsim.outputs.verdict import (
+    FALLBACK_WIDTH,
+    OffHours,
+    run_verdict,
+    terminal_width,
+)
 
 
 def scenario_currency(scenario: Any) -> str:
@@ -45,7 +50,11 @@ def write_run_extras(folder: Path, scenario: Any, doc: dict[str, Any], first: An
     off_hours = None
     if first is not None:
         from leadsim.outputs.run_plots import write_reps_csv, write_run_plots
-        from leadsim.outputs.run_plots_data import BUNDLE_NAME, bundle_off_hours, plot_bundle
+        from leadsim.outputs.run_plots_data import (
+            BUNDLE_NAME,
+            bundle_off_hours,
+            plot_bundle,
+        )
 
         bundle = plot_bundle(first, scenario)
         write_json(bundle, folder / BUNDLE_NAME)
