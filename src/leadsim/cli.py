@@ -343,7 +343,12 @@ def run(
     from leadsim.outputs.runfolder import write_run_folder
     from leadsim.outputs.table import format_summary
     from leadsim.planner.parallel import Interrupted
-    from leadsim.planner.precision import check_maximum, metric_half_width, parse_precision, run_until_precise
+    from leadsim.planner.precision import (
+        check_maximum,
+        metric_half_width,
+        parse_precision,
+        run_until_precise,
+    )
     from leadsim.planner.replicate import aggregate_summaries, run_grid
     from leadsim.scenarios.loader import resolved_yaml
 
@@ -424,7 +429,11 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
     """
     from pathlib import Path
 
-    from leadsim.outputs.planning_files import compare_doc, interrupted_doc, write_compare
+    from leadsim.outputs.planning_files import (
+        compare_doc,
+        interrupted_doc,
+        write_compare,
+    )
     from leadsim.outputs.planning_tables import format_compare
     from leadsim.outputs.verdict import compare_verdict, terminal_width
     from leadsim.planner.compare import plan_variations, run_compare, unique_names
@@ -507,7 +516,11 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     with intervals) and sweep.png (a line plot with interval bands for one
     parameter, heat maps for two) to the run folder.
     """
-    from leadsim.outputs.planning_files import mark_partial_points, sweep_doc, write_sweep
+    from leadsim.outputs.planning_files import (
+        mark_partial_points,
+        sweep_doc,
+        write_sweep,
+    )
     from leadsim.outputs.planning_tables import format_sweep, sweep_title
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.sweep import check_params, load_points, parse_param, run_sweep
