@@ -399,6 +399,36 @@ def run(
         _interrupted(f"{len(runs)} of {stopped.total} replications finished", folder)
 
 
+# ---------------------------------------------------------------- report
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(file_okay=False, path_type=Path))
+def report(run_dir: Path) -> None:
+    """Write report.html into a `leadsim run` folder: one self-contained file to forward.
+
+    The verdict first, then the plots (one sentence each), the key figures, the
+    reps' results, the scenario as run, the seed, the leadsim version and the
+    command that reproduces the run. Images are embedded; nothing is fetched.
+    """
+    from leadsim.outputs.atomic import write_text_atomic
+    from leadsim.outputs.report_html import ReportError, build_report
+
+    if not run_dir.is_dir():
+        raise BadInput(f"{run_dir}/: no such folder (give a folder `leadsim run` wrote)")
+    folder = claim_folder(str(run_dir), run_dir.name)
+    try:
+        text = build_report(folder)
+    except ReportError as exc:
+        raise BadInput(str(exc)) from None
+    with interrupts.deferred(_finishing_notice):
+        try:
+            path = write_text_atomic(folder / "report.html", text)
+        except OSError as exc:
+            raise RunFolderError(f"cannot write {folder}/report.html: {exc.strerror or exc}") from None
+    click.echo(f"Report written to {path}")
+
+
 # ---------------------------------------------------------------- compare
 
 

@@ -63,7 +63,7 @@ def _minutes_label(value: float) -> str:
     return f"{value / 1440:g} d" if value >= 1440 else (f"{value / 60:g} h" if value >= 60 else f"{value:g} min")
 
 
-def draw_speed(curve: pd.DataFrame, title: str, path: Path) -> Path:
+def draw_speed(curve: pd.DataFrame, title: str) -> Any:
     """The cumulative speed-to-first-attempt curve with the 1/5/60 min and 24 h marks."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -82,10 +82,10 @@ def draw_speed(curve: pd.DataFrame, title: str, path: Path) -> Path:
     ax.set_xticks(ticks, [_minutes_label(t) for t in ticks])
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return fig
 
 
-def draw_wait_heatmap(frame: pd.DataFrame, title: str, path: Path) -> Path:
+def draw_wait_heatmap(frame: pd.DataFrame, title: str) -> Any:
     """Median wait by arrival weekday x hour, log colour scale, long waits dark."""
     from matplotlib.colors import LogNorm
 
@@ -95,20 +95,24 @@ def draw_wait_heatmap(frame: pd.DataFrame, title: str, path: Path) -> Path:
     shown = np.where(counts > 0, np.maximum(grid, 0.5), np.nan)
     fig, ax = plt.subplots(figsize=(9, 3.6))
     top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
-    image = ax.imshow(shown, aspect="auto", cmap="Reds", norm=LogNorm(vmin=0.5, vmax=max(top, 1.0)))
+    import matplotlib
+
+    cmap = matplotlib.colormaps["Reds"].copy()
+    cmap.set_bad("#d9d9d9")  # no lead arrived then: grey, not the white of "called at once"
+    image = ax.imshow(shown, aspect="auto", cmap=cmap, norm=LogNorm(vmin=0.5, vmax=max(top, 1.0)))
     ax.set_yticks(range(7), list(data.WEEKDAYS))
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
-    ax.set_xlabel("hour the lead arrived (floor local time); blank: no lead arrived then")
+    ax.set_xlabel("hour the lead arrived (floor local time); grey: no lead arrived then")
     bar = fig.colorbar(image, ax=ax)
     bar.set_label("median minutes to first call (log)")
     ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return fig
 
 
 _STAGES = ("leads", "attempted", "contacted", "qualified", "converted")
 
 
-def draw_funnel(frame: pd.DataFrame, title: str, path: Path) -> Path:
+def draw_funnel(frame: pd.DataFrame, title: str) -> Any:
     """Per source, the count of counted leads at each stage (bars, labelled)."""
     plt = _pyplot()
     sources = frame[frame["source"] != "all"]
@@ -125,10 +129,10 @@ def draw_funnel(frame: pd.DataFrame, title: str, path: Path) -> Path:
         ax.set_xlabel("leads")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def draw_by_attempt(frame: pd.DataFrame, title: str, path: Path) -> Path:
+def draw_by_attempt(frame: pd.DataFrame, title: str) -> Any:
     """Cumulative contacts and conversions by the attempt that reached the lead."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -145,10 +149,10 @@ def draw_by_attempt(frame: pd.DataFrame, title: str, path: Path) -> Path:
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return fig
 
 
-def draw_backlog(frame: pd.DataFrame, title: str, path: Path) -> Path:
+def draw_backlog(frame: pd.DataFrame, title: str) -> Any:
     """Due leads and due never-called leads over time, the measured window shaded."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -163,10 +167,10 @@ def draw_backlog(frame: pd.DataFrame, title: str, path: Path) -> Path:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return fig
 
 
-def draw_calls_heatmap(frame: pd.DataFrame, headcount: int, title: str, path: Path) -> Path:
+def draw_calls_heatmap(frame: pd.DataFrame, headcount: int, title: str) -> Any:
     """Mean reps on a call by weekday x hour."""
     plt = _pyplot()
     grid = frame.pivot(index="weekday", columns="hour", values="reps_on_calls").to_numpy()
@@ -178,10 +182,10 @@ def draw_calls_heatmap(frame: pd.DataFrame, headcount: int, title: str, path: Pa
     bar = fig.colorbar(image, ax=ax)
     bar.set_label(f"reps on a call, mean (of {headcount})")
     ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return fig
 
 
-def draw_inbound(frame: pd.DataFrame, title: str, path: Path) -> Path:
+def draw_inbound(frame: pd.DataFrame, title: str) -> Any:
     """Inbound calls by hour of the day, answered (blue) and abandoned (red), stacked."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -192,39 +196,58 @@ def draw_inbound(frame: pd.DataFrame, title: str, path: Path) -> Path:
     ax.set_ylabel("inbound calls")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
-    return _save(fig, path)
+    return fig
 
 
-def write_run_plots(folder: Path, bundle: dict[str, Any]) -> list[Path]:
-    """Draw the run's plots into ``folder/plots/`` from its plot data.
+def figures(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The run's figures from its plot data, by file name (inbound_by_hour.png only with inbound calls).
 
     Args:
-        folder: the run folder (or its staging folder).
         bundle: :func:`leadsim.outputs.run_plots_data.plot_bundle` (or its JSON read back).
-
-    Returns:
-        The PNG files written (inbound_by_hour.png only when there were inbound calls).
     """
     frames = data.bundle_frames(bundle)
     meta = bundle.get("meta", {})
-    out = folder / PLOTS_DIR
-    out.mkdir(exist_ok=True)
     heads = int(meta.get("headcount", 1))
     tag = f"{meta.get('scenario', '?')}, replication {meta.get('replication', 0)} of seed {meta.get('seed', '?')}"
-    written = [
-        draw_speed(frames["speed_curve"], f"Speed to first call ({tag})", out / "speed_to_first_attempt.png"),
-        draw_wait_heatmap(frames["wait_by_hour_of_week"], f"Wait for a first call by arrival time ({tag})",
-                          out / "wait_by_hour_of_week.png"),
-        draw_funnel(frames["funnel"], f"Funnel per source ({tag})", out / "funnel.png"),
-        draw_by_attempt(frames["by_attempt"], f"How many calls pay ({tag})", out / "by_attempt.png"),
-        draw_backlog(frames["backlog"], f"Backlog of due leads ({tag})", out / "backlog.png"),
-        draw_calls_heatmap(frames["calls_by_weekday_hour"], heads,
-                           f"Reps on a call by weekday and hour ({tag})", out / "calls_by_weekday_hour.png"),
-    ]
+    out = {
+        "speed_to_first_attempt.png": lambda: draw_speed(frames["speed_curve"], f"Speed to first call ({tag})"),
+        "wait_by_hour_of_week.png": lambda: draw_wait_heatmap(frames["wait_by_hour_of_week"],
+                                                              f"Wait for a first call by arrival time ({tag})"),
+        "funnel.png": lambda: draw_funnel(frames["funnel"], f"Funnel per source ({tag})"),
+        "by_attempt.png": lambda: draw_by_attempt(frames["by_attempt"], f"How many calls pay ({tag})"),
+        "backlog.png": lambda: draw_backlog(frames["backlog"], f"Backlog of due leads ({tag})"),
+        "calls_by_weekday_hour.png": lambda: draw_calls_heatmap(frames["calls_by_weekday_hour"], heads,
+                                                                f"Reps on a call by weekday and hour ({tag})"),
+    }
     inbound = frames["inbound_by_hour"]
     if int(inbound["answered"].sum() + inbound["abandoned"].sum()) > 0:
-        written.append(draw_inbound(inbound, f"Inbound calls by hour ({tag})", out / "inbound_by_hour.png"))
-    return written
+        out["inbound_by_hour.png"] = lambda: draw_inbound(inbound, f"Inbound calls by hour ({tag})")
+    return out
+
+
+def render_pngs(bundle: dict[str, Any]) -> dict[str, bytes]:
+    """Every run plot as PNG bytes, by file name, in :data:`PLOTS` order (for report.html)."""
+    import io
+
+    pngs = {}
+    for name, make in figures(bundle).items():
+        fig = make()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+        _pyplot().close(fig)
+        pngs[name] = buffer.getvalue()
+    return pngs
+
+
+def write_run_plots(folder: Path, bundle: dict[str, Any]) -> list[Path]:
+    """Draw the run's plots into ``folder/plots/`` from its plot data (atomically, file by file).
+
+    Returns:
+        The PNG files written.
+    """
+    out = folder / PLOTS_DIR
+    out.mkdir(exist_ok=True)
+    return [_save(make(), out / name) for name, make in figures(bundle).items()]
 
 
 def write_reps_csv(folder: Path, result: Any) -> Path:

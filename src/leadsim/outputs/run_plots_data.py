@@ -329,7 +329,7 @@ def plot_bundle(result: RunResult, scenario: Any) -> dict[str, Any]:
         scenario: the resolved Scenario (calendar, teams).
 
     Returns:
-        ``{"meta": {scenario, seed, replication, headcount, off_hours}, "frames":
+        ``{"meta": {scenario, seed, replication, leadsim_version, headcount, off_hours}, "frames":
         {name: {column: [values]}}}`` with NaN as None.
     """
     start, zone = scenario.calendar.start, scenario.calendar.timezone
@@ -344,7 +344,10 @@ def plot_bundle(result: RunResult, scenario: Any) -> dict[str, Any]:
         "inbound_by_hour": inbound_by_hour(result, start, zone),
     }
     hours = off_hours(result, start, zone, shifts)
+    from leadsim import __version__
+
     meta = {"scenario": scenario.name, "seed": int(result.seed), "replication": int(result.replication),
+            "leadsim_version": __version__,
             "headcount": int(sum(team.headcount for team in scenario.teams)),
             "off_hours": {key: getattr(hours, key) for key in
                           ("share_of_leads", "share_waiting_over_8h", "median_wait_min", "office_median_wait_min")}}
