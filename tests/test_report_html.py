@@ -132,6 +132,12 @@ def test_report_bad_folder_exits_2(tmp_path: Path) -> None:
     assert "Traceback" not in missing.output + empty.output
 
 
+def test_docs_explain_every_plot_in_its_sentence() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
+    for name, sentence in PLOTS.items():
+        assert f"`plots/{name}`): {sentence}" in page, name
+
+
 # ---------------------------------------------------------------- a real browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -161,8 +161,8 @@ def build_report(folder: Path) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>leadsim report: {name}</title><style>{_CSS}</style></head><body>",
         f"<h1>leadsim report: {name}</h1>",
-        f'<p class="muted">seed {doc.get("seed")}, {doc.get("replications")} replication(s); '
-        "plots show replication 0.</p>",
+        (f'<p class="muted">seed {doc.get("seed")}, {doc.get("replications")} replication(s); '
+        "plots show replication 0.</p>"),
         "<h2>Verdict</h2>",
         f'<pre class="verdict">{html.escape(verdict)}</pre>',
     ]
@@ -177,14 +177,14 @@ def build_report(folder: Path) -> str:
         parts.append(f"<figure>{_img(png, file_name)}<figcaption>{html.escape(sentence)}</figcaption></figure>")
     parts += ["<h2>Key figures</h2>", _key_table(doc),
               "<h2>Reps and teams</h2>",
-              '<p class="muted">Calls and contacts started in the measured window, conversions credited to the '
-              "rep who made the contact, occupancy = time on calls / time available (replication 0).</p>",
+              ('<p class="muted">Calls and contacts started in the measured window, conversions credited to the '
+              "rep who made the contact, occupancy = time on calls / time available (replication 0).</p>"),
               _reps_table(folder / "reps.csv"),
               "<h2>Scenario as run</h2>", f"<pre>{html.escape(scenario)}</pre>",
               "<h2>Reproduce</h2>",
-              f"<p>Seed {doc.get('seed')}; run with leadsim {html.escape(str(meta.get('leadsim_version', '?')))}; "
+              (f"<p>Seed {doc.get('seed')}; run with leadsim {html.escape(str(meta.get('leadsim_version', '?')))}; "
               f"this report made by leadsim {html.escape(__version__)}. The same command gives the same "
-              "numbers:</p>",
+              "numbers:</p>"),
               f"<pre>{html.escape(reproduce_command(folder, doc))}</pre>",
               "</body></html>"]
     return "\n".join(parts) + "\n"

@@ -97,8 +97,8 @@ def draw_wait_heatmap(frame: pd.DataFrame, title: str) -> Any:
     top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
     import matplotlib
 
-    cmap = matplotlib.colormaps["Reds"].copy()
-    cmap.set_bad("#d9d9d9")  # no lead arrived then: grey, not the white of "called at once"
+    # No lead arrived then: grey, not the near-white of "called at once".
+    cmap = matplotlib.colormaps["Reds"].with_extremes(bad="#d9d9d9")
     image = ax.imshow(shown, aspect="auto", cmap=cmap, norm=LogNorm(vmin=0.5, vmax=max(top, 1.0)))
     ax.set_yticks(range(7), list(data.WEEKDAYS))
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
