@@ -337,7 +337,7 @@ def staff_verdict(answer: StaffingAnswer, scenario_name: str, days: float | None
         mark = "  <- answer" if row["answer"] else ("" if row["meets"] else "  misses")
         lines.append(f"  {row['headcount']:>5}  {metric:<34}{_money(_num(row['cost']), ''):>14}"
                      f"{_count(_num(row['conversions'])):>13}{_money(_num(row['profit']), ''):>14}{mark}")
-    lines.append(f"  (cost, conversions and profit: means{period}; the search evaluates only these headcounts)")
+    lines.append(f"  (cost, conversions, profit: means{period})")
     if answer.interrupted:
         lines.append("(interrupted: the search stopped early; the answer may be incomplete)")
     if answer.replications < 2:
