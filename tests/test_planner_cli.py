@@ -97,6 +97,23 @@ def test_compare_table_and_whatif_file(tmp_path: Path) -> None:
     assert "narrower than unpaired" in table and "compare 2 scenarios" in result.stderr
 
 
+def test_compare_prints_the_verdict_and_the_full_table_only_with_all(tmp_path: Path) -> None:
+    """Issue 11: the headline metrics with a verdict each; every metric behind --all (and in the files)."""
+    args = ("compare", "baseline", "--vary", "teams.sdr.headcount=2", "-r", "3", *SMALL, "--jobs", "1")
+    short = ok(*args, "--out", str(tmp_path / "s")).stdout
+    assert short.startswith("compare with baseline: 3 paired replications, 2 measured days each, seed 1")
+    rows = {line.split("  ")[1].strip(): line for line in short.splitlines()
+            if line.startswith("  ") and line.split("  ")[1].strip()}
+    for label in ("conversions", "profit", "median first call", "contact rate"):
+        assert re.search(r"(better|worse|no detectable difference|no difference)$", rows[label]), rows[label]
+    # Two reps instead of ten: the first call comes later, a verdict the interval must carry.
+    assert rows["median first call"].endswith(" worse"), rows["median first call"]
+    assert "WHAT-IF" not in short and "(every metric: --all, compare.csv, compare.json)" in short
+    full = ok(*args, "--all", "--out", str(tmp_path / "a")).stdout
+    assert full.startswith(short.split("\n(every metric")[0]) and "WHAT-IF teams.sdr.headcount=2 vs baseline" in full
+    assert "share_waited" in full and "share_waited" in (tmp_path / "s" / "compare.csv").read_text()
+
+
 def test_compare_needs_a_whatif() -> None:
     result = invoke("compare", "baseline")
     assert result.exit_code == 2 and "WHATIF" in result.stderr

@@ -171,7 +171,8 @@ def build_report(folder: Path) -> str:
     images = plot_images(folder)
     parts.append("<h2>Plots</h2>")
     if not images:
-        parts.append('<p class="muted">No plots: replication 0 did not finish.</p>')
+        parts.append('<p class="muted">No plots: this folder has no plot_data.json (replication 0 did not '
+                     "finish, or an older leadsim wrote it); run <code>leadsim run</code> again to get them.</p>")
     for file_name, png in images.items():
         sentence = PLOTS.get(file_name, "")
         parts.append(f"<figure>{_img(png, file_name)}<figcaption>{html.escape(sentence)}</figcaption></figure>")

@@ -194,7 +194,14 @@ def draw_inbound(frame: pd.DataFrame, title: str) -> Any:
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
     ax.set_xlabel("hour the call came in (floor local time)")
     ax.set_ylabel("inbound calls")
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, max(float((frame["answered"] + frame["abandoned"]).max()), 1.0) * 1.3)
+    share = ax.twinx()
+    share.plot(frame["hour"], frame["answered_share"] * 100, "o-", color="black", markersize=3,
+               label="answered live (% of calls that hour)")
+    share.set_ylim(0, 130)
+    share.set_ylabel("answered live (%)")
+    handles = ax.get_legend_handles_labels()[0] + share.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="upper left")
     ax.set_title(title, fontsize=10)
     return fig
 
