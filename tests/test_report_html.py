@@ -124,6 +124,15 @@ def test_run_plots_flag_draws_the_pngs_the_report_embeds(tmp_path: Path) -> None
     assert not (out / "plots").exists() and not (out / "report.html").exists()
 
 
+def test_run_report_flag_writes_the_same_report(reported: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert invoke("run", "baseline", *SMALL, "-r", "2", "--seed", "4", "--report", "--out", str(out)).exit_code == 0
+    made_by_run = (out / "report.html").read_text(encoding="utf-8")
+    # The same run reported afterwards gives the same file, but for the folder's name.
+    later = (reported / "report.html").read_text(encoding="utf-8")
+    assert made_by_run == later.replace(str(reported), str(out))
+
+
 def test_report_bad_folder_exits_2(tmp_path: Path) -> None:
     missing = invoke("report", str(tmp_path / "nowhere"))
     assert missing.exit_code == 2 and "no such folder" in missing.stderr

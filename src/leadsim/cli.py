@@ -315,6 +315,8 @@ def _metrics(names: Sequence[str], default: Sequence[str] | None) -> list[str] |
 @precision_options
 @click.option("--plots", "draw_plots", is_flag=True,
               help="Also draw the run's plots (PNG) into plots/ now; `leadsim report` draws them otherwise.")
+@click.option("--report", "make_report", is_flag=True,
+              help="Also write report.html (as `leadsim report RUN_DIR` does).")
 def run(
     scenario: str,
     days: float | None,
@@ -328,6 +330,7 @@ def run(
     max_replications: int,
     force: bool,
     draw_plots: bool,
+    make_report: bool,
 ) -> None:
     """Simulate a scenario and report speed to lead, penetration, contact and conversions.
 
@@ -335,8 +338,8 @@ def run(
     lead, off-hours waits), then the full table. Writes metrics.json, leads.csv,
     attempts.csv, backlog.csv (the logs of replication 0), reps.csv (per rep
     and team), plot_data.json, verdict.txt and scenario.resolved.yaml to the run
-    folder (with --plots, the PNG plots in plots/ too; `leadsim report RUN_DIR`
-    makes report.html). Ctrl-C keeps the finished replications (exit status
+    folder (with --plots, the PNG plots in plots/ too; with --report, or later
+    with `leadsim report RUN_DIR`, report.html). Ctrl-C keeps the finished replications (exit status
     130; SIGTERM: 143).
     """
     from leadsim.outputs.run_report import write_run_extras
@@ -384,7 +387,8 @@ def run(
     with writing_results(folder) as stage:
         # Without replication 0 (interrupted before it finished) there are no logs to write.
         write_run_folder(stage, resolved, doc, runs[0].result, resolved_yaml(resolved))
-        verdict = write_run_extras(stage, resolved, doc, runs[0].result, draw_plots)
+        verdict = write_run_extras(stage, resolved, doc, runs[0].result, draw_plots,
+                                   folder if make_report else None)
     if as_json:
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:

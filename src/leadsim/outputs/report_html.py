@@ -132,11 +132,12 @@ def reproduce_command(folder: Path, doc: dict[str, Any]) -> str:
             f"-r {doc.get('replications')} --out {folder}-again")
 
 
-def build_report(folder: Path) -> str:
+def build_report(folder: Path, shown: Path | None = None) -> str:
     """The report.html text for a run folder.
 
     Args:
-        folder: a folder ``leadsim run`` wrote.
+        folder: a folder ``leadsim run`` wrote (or its staging folder, before publishing).
+        shown: the run folder's name in the reproducing command (default ``folder``).
 
     Returns:
         The HTML document.
@@ -186,6 +187,6 @@ def build_report(folder: Path) -> str:
               (f"<p>Seed {doc.get('seed')}; run with leadsim {html.escape(str(meta.get('leadsim_version', '?')))}; "
               f"this report made by leadsim {html.escape(__version__)}. The same command gives the same "
               "numbers:</p>"),
-              f"<pre>{html.escape(reproduce_command(folder, doc))}</pre>",
+              f"<pre>{html.escape(reproduce_command(shown or folder, doc))}</pre>",
               "</body></html>"]
     return "\n".join(parts) + "\n"

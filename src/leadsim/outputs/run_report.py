@@ -32,7 +32,7 @@ def verdict_for(scenario: Any, doc: dict[str, Any], off_hours: OffHours | None, 
 
 
 def write_run_extras(folder: Path, scenario: Any, doc: dict[str, Any], first: Any | None,
-                     draw_plots: bool) -> list[str]:
+                     draw_plots: bool, report_for: Path | None = None) -> list[str]:
     """Write verdict.txt and, with replication 0's logs, reps.csv, plot_data.json (and the plots).
 
     Args:
@@ -41,6 +41,8 @@ def write_run_extras(folder: Path, scenario: Any, doc: dict[str, Any], first: An
         doc: the metrics.json document.
         first: the RunResult of replication 0 (None if it did not finish: no logs, no plots).
         draw_plots: draw the PNGs into plots/ now.
+        report_for: also write report.html, for this run folder (``folder`` being its staging
+            folder, already holding metrics.json and scenario.resolved.yaml); None: no report.
 
     Returns:
         The verdict's lines at the terminal's width (verdict.txt has them at 100 columns).
@@ -64,4 +66,8 @@ def write_run_extras(folder: Path, scenario: Any, doc: dict[str, Any], first: An
             write_run_plots(folder, bundle)
     write_text_atomic(folder / "verdict.txt",
                       "\n".join(verdict_for(scenario, doc, off_hours, FALLBACK_WIDTH)) + "\n")
+    if report_for is not None:
+        from leadsim.outputs.report_html import build_report
+
+        write_text_atomic(folder / "report.html", build_report(folder, report_for))
     return verdict_for(scenario, doc, off_hours, terminal_width())
