@@ -98,3 +98,20 @@ def test_staff_verdict_table_marks_the_answer() -> None:
     erlang = " ".join(line.strip() for line in lines[lines.index(next(x for x in lines if x.startswith("Erlang"))):])
     assert erlang.startswith("Erlang C says 4 on duty (against 5 simulated), assuming steady arrivals")
     assert all(len(line) <= 100 for line in lines)
+
+
+def test_sweep_verdict_names_best_and_worst_by_direction() -> None:
+    rows = [{"teams.sdr.headcount": h, "replications": 3,
+             "profit": p, "profit_ci_low": p - 10, "profit_ci_high": p + 10,
+             "speed_to_first_attempt_p50_min": s, "rep_occupancy": o}
+            for h, p, s, o in ((4, 300.0, 40.0, 0.7), (8, 500.0, 12.0, 0.4), (12, 100.0, 5.0, 0.3))]
+    params = ["teams.sdr.headcount"]
+    lines = v.sweep_verdict(rows, params, ["profit", "speed_to_first_attempt_p50_min", "rep_occupancy"], 3, 1, 28,
+                            width=200)
+    assert lines[0] == ("sweep over teams.sdr.headcount: 3 points, 3 replications per point, "
+                        "4 measured weeks each, seed 1")
+    assert lines[1] == "  profit: best 500 (95%: 490 to 510) at headcount=8; worst 100 at headcount=12"
+    assert lines[2] == "  speed_to_first_attempt_p50_min: best 5.0 min at headcount=12; worst 40.0 min at headcount=4"
+    assert lines[3] == "  rep_occupancy: highest 70.0% at headcount=4; lowest 30.0% at headcount=12"
+    assert v.higher_is_better("share_first_attempt_within_5_min") is True
+    assert v.higher_is_better("share_waited") is False and v.higher_is_better("attempts") is None

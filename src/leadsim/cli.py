@@ -556,6 +556,7 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
         write_sweep,
     )
     from leadsim.outputs.planning_tables import format_sweep, sweep_title
+    from leadsim.outputs.verdict import sweep_verdict, terminal_width
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.sweep import check_params, load_points, parse_param, run_sweep
 
@@ -578,6 +579,8 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     if as_json:
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
+        click.echo("\n".join(sweep_verdict(rows, paths, shown, replications, root, points[0].run.days,
+                                           terminal_width())) + "\n")
         click.echo(format_sweep(rows, paths, shown, replications, root))
         click.echo(f"\nResults written to {folder}/")
     if stopped:

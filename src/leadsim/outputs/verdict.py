@@ -344,3 +344,76 @@ def staff_verdict(answer: StaffingAnswer, scenario_name: str, days: float | None
         lines.append("1 replication: no intervals, the answer rests on one draw of luck; use -r 10.")
     lines.append(erlang_sentence(answer))
     return fit(lines, width)
+
+
+# ---------------------------------------------------------------- sweep
+
+#: Metrics where a higher value is better, beyond the shares of leads called or reached in time.
+_HIGHER_BETTER = frozenset({"profit", "revenue", "conversions", "conversion_rate", "contact_rate",
+                            "qualification_rate", "attempt_contact_rate", "inbound_answered_rate",
+                            "conversions_per_rep"})
+#: Metrics where a lower value is better, beyond waiting times.
+_LOWER_BETTER = frozenset({"share_never_attempted", "share_waited", "share_censored", "cost",
+                           "cost_per_conversion", "backlog_due_mean", "backlog_new_mean"})
+
+
+def higher_is_better(metric: str) -> bool | None:
+    """Whether a higher value of the metric is better (None: it depends, e.g. occupancy or attempts)."""
+    if metric in _HIGHER_BETTER or metric.startswith(("share_first_attempt_within", "share_first_contact_within")):
+        return True
+    if metric in _LOWER_BETTER or _unit(metric) == "minutes":
+        return False
+    return None
+
+
+def sweep_verdict(rows: Sequence[dict[str, Any]], params: Sequence[str], metrics: Sequence[str],
+                  replications: int, seed: int, days: float | None = None,
+                  width: int = FALLBACK_WIDTH) -> list[str]:
+    """The first lines of ``leadsim sweep``: per metric, its best and worst grid point.
+
+    "Best" follows the metric's direction (:func:`higher_is_better`); for a
+    metric without one (occupancy, attempts) the highest and lowest points are
+    named instead. Each value carries its 95% interval; points whose intervals
+    overlap may not really differ.
+
+    Args:
+        rows: the sweep table (one dict per grid point, with ``METRIC``, ``METRIC_ci_low``, ``METRIC_ci_high``).
+        params: the swept paths.
+        metrics: the metrics to speak of.
+        replications: replications per point.
+        seed: the root seed.
+        days: the measured window in days, if known.
+        width: the line width.
+    """
+    period = f", {period_text(days)} each" if days else ""
+    lines = [f"sweep over {', '.join(params)}: {len(rows)} points, {replications} replication"
+             f"{'s' if replications != 1 else ''} per point{period}, seed {seed}"]
+
+    def point(row: dict[str, Any]) -> str:
+        return ", ".join(f"{p.split('.')[-1]}={row[p]}" for p in params)
+
+    def value(row: dict[str, Any], metric: str, interval: bool = True) -> str:
+        unit = _unit(metric)
+        text = _short(_num(row.get(metric)), unit)
+        low, high = _num(row.get(f"{metric}_ci_low")), _num(row.get(f"{metric}_ci_high"))
+        if interval and low is not None and high is not None:
+            text += f" (95%: {_short(low, unit, with_unit=False)} to {_short(high, unit, with_unit=False)})"
+        return text
+
+    for metric in metrics:
+        defined = [r for r in rows if _num(r.get(metric)) is not None]
+        if not defined:
+            continue
+        top = max(defined, key=lambda r: float(r[metric]))
+        bottom = min(defined, key=lambda r: float(r[metric]))
+        up = higher_is_better(metric)
+        if up is None:
+            lines.append(f"  {metric}: highest {value(top, metric)} at {point(top)}; "
+                         f"lowest {value(bottom, metric, False)} at {point(bottom)}")
+        else:
+            best, worst = (top, bottom) if up else (bottom, top)
+            lines.append(f"  {metric}: best {value(best, metric)} at {point(best)}; "
+                         f"worst {value(worst, metric, False)} at {point(worst)}")
+    if replications < 2:
+        lines.append("1 replication per point: no intervals; use -r 10 or more before choosing.")
+    return fit(lines, width)
