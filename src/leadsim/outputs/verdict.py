@@ -386,8 +386,8 @@ def sweep_verdict(rows: Sequence[dict[str, Any]], params: Sequence[str], metrics
         width: the line width.
     """
     period = f", {period_text(days)} each" if days else ""
-    lines = [f"sweep over {', '.join(params)}: {len(rows)} points, {replications} replication"
-             f"{'s' if replications != 1 else ''} per point{period}, seed {seed}"]
+    lines = [(f"sweep over {', '.join(params)}: {len(rows)} points, {replications} replication"
+             f"{'s' if replications != 1 else ''} per point{period}, seed {seed}")]
 
     def point(row: dict[str, Any]) -> str:
         return ", ".join(f"{p.split('.')[-1]}={row[p]}" for p in params)
