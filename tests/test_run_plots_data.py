@@ -112,6 +112,12 @@ def test_baseline_plot_data_restates_the_metrics(baseline_run) -> None:
     # The off-hours gap: leads arriving Monday 20:00 wait far longer than Monday 10:00 ones.
     cell = heat.set_index(["weekday", "hour"])["median_wait_min"]
     assert cell[(0, 20)] > 60 * cell[(0, 10)] + 60
+    occupancy = data.occupancy_by_weekday_hour(result, scenario)
+    # Available time from the shifts matches the simulator's per-rep totals up to where each
+    # day's shrinkage block falls (it may straddle a break); busy time is the same calls.
+    assert occupancy["available_minutes"].sum() == pytest.approx(result.reps.available_minutes.sum(), rel=0.05)
+    assert occupancy["busy_minutes"].sum() == pytest.approx(result.reps.busy_minutes.sum(), rel=0.02)
+    assert np.isnan(occupancy.set_index(["weekday", "hour"]).loc[(5, 10), "occupancy"])  # nobody on Saturday
     inbound = data.inbound_by_hour(result, scenario.calendar.start, scenario.calendar.timezone)
     assert inbound["answered"].sum() + inbound["abandoned"].sum() == compute_all(result)["metrics"]["inbound_calls"]
 
@@ -133,3 +139,23 @@ def test_bundle_round_trips_through_json(baseline_run) -> None:
     assert data.bundle_off_hours(back) == data.off_hours(
         result, scenario.calendar.start, scenario.calendar.timezone,
         [s for t in scenario.teams for s in t.shifts])
+
+
+def test_scheduled_minutes_by_hand() -> None:
+    # The baseline's team: 10 reps, Mon-Fri 08:00-17:00, lunch 12:00-12:45, breaks 10:00-10:15 and
+    # 15:00-15:15, shrinkage 10%. Window: two weeks from Monday 5 January; Monday 19 January would
+    # be a holiday but lies outside; a half-day window end cuts Friday's hours.
+    scenario = load_scenario("baseline")
+    team = scenario.teams[0]
+    assert (team.headcount, team.shrinkage) == (10, 0.1)
+    per_hour = data.scheduled_minutes(scenario, (0.0, 14 * 1440.0))
+    cell = lambda day, hour: per_hour[day * 24 + hour]
+    assert cell(0, 8) == pytest.approx(2 * 10 * 60 * 0.9)
+    assert cell(0, 10) == pytest.approx(2 * 10 * 45 * 0.9)
+    assert cell(0, 12) == pytest.approx(2 * 10 * 15 * 0.9)
+    assert cell(0, 17) == 0 and cell(5, 10) == 0 and cell(6, 10) == 0
+    # A holiday (Monday 19 January, day 14) has nobody scheduled.
+    assert data.scheduled_minutes(scenario, (14 * 1440.0, 15 * 1440.0)).sum() == 0
+    # A window ending at Friday 9 January 10:30 (day 4) counts half of that hour.
+    cut = data.scheduled_minutes(scenario, (4 * 1440.0, 4 * 1440.0 + 630.0))
+    assert cut[4 * 24 + 10] == pytest.approx(10 * 15 * 0.9) and cut[4 * 24 + 11] == 0

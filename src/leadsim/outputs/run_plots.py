@@ -36,8 +36,8 @@ PLOTS: dict[str, str] = {
     "calls stop paying.",
     "backlog.png": "Leads due for a call and waiting for a rep, over the whole run (the measured window "
     "shaded): a backlog that never empties means too few reps.",
-    "calls_by_weekday_hour.png": "How many reps are on a call at each hour of the week, on average: "
-    "the floor's busy and idle hours.",
+    "occupancy_by_weekday_hour.png": "How busy the reps on shift are at each hour of the week (time on calls "
+    "/ time available): dark hours are stretched, pale hours have reps waiting for work.",
     "inbound_by_hour.png": "Inbound calls by hour of the day, answered live vs abandoned: abandoned calls "
     "are customers who hung up waiting.",
 }
@@ -170,17 +170,20 @@ def draw_backlog(frame: pd.DataFrame, title: str) -> Any:
     return fig
 
 
-def draw_calls_heatmap(frame: pd.DataFrame, headcount: int, title: str) -> Any:
-    """Mean reps on a call by weekday x hour."""
+def draw_occupancy_heatmap(frame: pd.DataFrame, title: str) -> Any:
+    """Rep occupancy by weekday x hour (0-100%), grey where nobody was scheduled."""
+    import matplotlib
+
     plt = _pyplot()
-    grid = frame.pivot(index="weekday", columns="hour", values="reps_on_calls").to_numpy()
+    grid = frame.pivot(index="weekday", columns="hour", values="occupancy").to_numpy() * 100
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    image = ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=max(headcount, 1))
+    cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#d9d9d9")
+    image = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap=cmap, vmin=0, vmax=100)
     ax.set_yticks(range(7), list(data.WEEKDAYS))
     ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
-    ax.set_xlabel("hour (floor local time)")
+    ax.set_xlabel("hour (floor local time); grey: nobody scheduled")
     bar = fig.colorbar(image, ax=ax)
-    bar.set_label(f"reps on a call, mean (of {headcount})")
+    bar.set_label("occupancy: time on calls / time available (%)")
     ax.set_title(title, fontsize=10)
     return fig
 
@@ -214,7 +217,6 @@ def figures(bundle: dict[str, Any]) -> dict[str, Any]:
     """
     frames = data.bundle_frames(bundle)
     meta = bundle.get("meta", {})
-    heads = int(meta.get("headcount", 1))
     tag = f"{meta.get('scenario', '?')}, replication {meta.get('replication', 0)} of seed {meta.get('seed', '?')}"
     out = {
         "speed_to_first_attempt.png": lambda: draw_speed(frames["speed_curve"], f"Speed to first call ({tag})"),
@@ -223,8 +225,8 @@ def figures(bundle: dict[str, Any]) -> dict[str, Any]:
         "funnel.png": lambda: draw_funnel(frames["funnel"], f"Funnel per source ({tag})"),
         "by_attempt.png": lambda: draw_by_attempt(frames["by_attempt"], f"How many calls pay ({tag})"),
         "backlog.png": lambda: draw_backlog(frames["backlog"], f"Backlog of due leads ({tag})"),
-        "calls_by_weekday_hour.png": lambda: draw_calls_heatmap(frames["calls_by_weekday_hour"], heads,
-                                                                f"Reps on a call by weekday and hour ({tag})"),
+        "occupancy_by_weekday_hour.png": lambda: draw_occupancy_heatmap(
+            frames["occupancy_by_weekday_hour"], f"Rep occupancy by weekday and hour ({tag})"),
     }
     inbound = frames["inbound_by_hour"]
     if int(inbound["answered"].sum() + inbound["abandoned"].sum()) > 0:

@@ -229,32 +229,86 @@ def _total(group: pd.DataFrame, label: str, team: str) -> dict[str, Any]:
                                            "available_minutes", "shift_days")}}
 
 
-def calls_by_weekday_hour(result: RunResult, calendar_start: dt.date, timezone: str) -> pd.DataFrame:
-    """Reps on calls by weekday and hour over the measured window (an occupancy picture).
+def _working_minutes(team: Any, weekday: int) -> np.ndarray:
+    """Bool per minute of the day: the team is on shift and not at lunch or on a break (local time)."""
+    from leadsim.vocabulary import parse_interval
 
-    The run keeps each rep's available time only as a window total, not per
-    hour, so this is NOT occupancy: it is the mean number of reps on a call at
-    each hour of the week (call minutes started in that hour / minutes of that
-    hour in the window), and that number over the headcount. A call is counted
-    in the hour it starts (calls last minutes, so the smear is small).
+    working = np.zeros(1440, dtype=bool)
+    for shift in team.shifts:
+        if weekday not in parse_days(shift.days):
+            continue
+        working[parse_hhmm(shift.start):parse_hhmm(shift.end)] = True
+        for text in ([shift.lunch] if shift.lunch else []) + list(shift.breaks):
+            low, high = parse_interval(text)
+            working[low:high] = False
+    return working
+
+
+def scheduled_minutes(scenario: Any, window: tuple[float, float]) -> np.ndarray:
+    """Rep minutes available at each hour of the week over the window, from the scenario's shifts.
+
+    Per team: headcount x minutes of the hour on shift, less lunch and breaks,
+    times (1 - shrinkage) (the simulator places each day's shrinkage at a
+    random time; spread evenly here), holidays excluded. The simulator keeps
+    each rep's available time only as a total, which this matches up to that
+    spreading (tested).
 
     Returns:
-        168 rows: ``weekday``, ``hour``, ``reps_on_calls``, ``share_of_headcount``.
+        168 values, index weekday x 24 + hour (floor local time).
     """
+    start, end = window
+    hours = np.arange(np.floor(start / 60), np.ceil(end / 60)) * 60.0
+    hours = hours[(hours + 60 > start) & (hours < end)]
+    weekday, of_day = local_clock(hours + 30.0, scenario.calendar.start, scenario.calendar.timezone)
+    stamps = pd.Timestamp(scenario.calendar.start).tz_localize(
+        scenario.calendar.timezone, ambiguous=True, nonexistent="shift_forward")
+    dates = (pd.DatetimeIndex(stamps.tz_convert("UTC") + pd.to_timedelta(hours + 30.0, unit="min"))
+             .tz_convert(scenario.calendar.timezone).date)
+    holidays = set(scenario.calendar.holidays)
+    per_hour = np.zeros(168)
+    working = {(t, d): _working_minutes(team, d) for t, team in enumerate(scenario.teams) for d in range(7)}
+    for index, (day, minute, date) in enumerate(zip(weekday, of_day, dates)):
+        if date in holidays:
+            continue
+        first = int(minute // 60) * 60
+        low = max(start, hours[index]) - hours[index]  # the window may start or end inside the hour
+        high = min(end, hours[index] + 60.0) - hours[index]
+        for t, team in enumerate(scenario.teams):
+            covered = working[(t, int(day))][first + int(low):first + int(np.ceil(high))].sum()
+            per_hour[int(day) * 24 + first // 60] += team.headcount * covered * (1.0 - team.shrinkage)
+    return per_hour
+
+
+def occupancy_by_weekday_hour(result: RunResult, scenario: Any) -> pd.DataFrame:
+    """Rep occupancy by weekday and hour over the measured window: call minutes / available rep minutes.
+
+    Call minutes are those of calls started in the window, counted in the hour
+    they start (calls last minutes, so the smear is small); available minutes
+    come from the shifts (:func:`scheduled_minutes`): the run keeps each rep's
+    available time only as a window total. Occupancy is NaN where nobody was
+    scheduled. ``reps_on_calls`` is the mean number of reps on a call then.
+
+    Returns:
+        168 rows: ``weekday``, ``hour``, ``busy_minutes``, ``available_minutes``,
+        ``occupancy`` (0..1, may pass 1 where calls run past a shift's end),
+        ``reps_on_calls``.
+    """
+    start, zone = scenario.calendar.start, scenario.calendar.timezone
     attempts = result.attempts
     calls = _window_calls(result) & (attempts.rep >= 0)
-    weekday, of_day = local_clock(attempts.start[calls], calendar_start, timezone)
-    cell = weekday * 24 + of_day // 60
-    busy = np.bincount(cell, weights=attempts.duration[calls], minlength=168)[:168]
-    start, end = result.window
-    hours = np.arange(np.floor(start / 60), np.ceil(end / 60)) * 60.0 + 30.0  # the middle of each hour
-    h_day, h_min = local_clock(hours, calendar_start, timezone)
+    weekday, of_day = local_clock(attempts.start[calls], start, zone)
+    busy = np.bincount(weekday * 24 + of_day // 60, weights=attempts.duration[calls], minlength=168)[:168]
+    low, high = result.window
+    hours = np.arange(np.floor(low / 60), np.ceil(high / 60)) * 60.0 + 30.0  # the middle of each hour
+    h_day, h_min = local_clock(hours, start, zone)
     occurrences = np.bincount(h_day * 24 + h_min // 60, minlength=168)[:168]
-    reps_on = np.where(occurrences > 0, busy / (60.0 * np.maximum(occurrences, 1)), np.nan)
-    heads = max(int(result.reps.team.size), 1)
+    available = scheduled_minutes(scenario, result.window)
     index = np.arange(168)
-    return pd.DataFrame({"weekday": index // 24, "hour": index % 24, "reps_on_calls": reps_on,
-                         "share_of_headcount": reps_on / heads})
+    return pd.DataFrame({
+        "weekday": index // 24, "hour": index % 24, "busy_minutes": busy, "available_minutes": available,
+        "occupancy": np.where(available > 0, busy / np.maximum(available, 1e-9), np.nan),
+        "reps_on_calls": np.where(occurrences > 0, busy / (60.0 * np.maximum(occurrences, 1)), np.nan),
+    })
 
 
 def inbound_by_hour(result: RunResult, calendar_start: dt.date, timezone: str) -> pd.DataFrame:
@@ -340,7 +394,7 @@ def plot_bundle(result: RunResult, scenario: Any) -> dict[str, Any]:
         "funnel": funnel(result),
         "by_attempt": by_attempt(result),
         "backlog": backlog_series(result),
-        "calls_by_weekday_hour": calls_by_weekday_hour(result, start, zone),
+        "occupancy_by_weekday_hour": occupancy_by_weekday_hour(result, scenario),
         "inbound_by_hour": inbound_by_hour(result, start, zone),
     }
     hours = off_hours(result, start, zone, shifts)
