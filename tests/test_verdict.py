@@ -113,5 +113,9 @@ def test_sweep_verdict_names_best_and_worst_by_direction() -> None:
     assert lines[1] == "  profit: best 500 (95%: 490 to 510) at headcount=8; worst 100 at headcount=12"
     assert lines[2] == "  speed_to_first_attempt_p50_min: best 5.0 min at headcount=12; worst 40.0 min at headcount=4"
     assert lines[3] == "  rep_occupancy: highest 70.0% at headcount=4; lowest 30.0% at headcount=12"
+    interrupted = [dict(row, replications=2) for row in rows]
+    assert v.sweep_verdict(interrupted, params, ["profit"], 3, 1, width=200)[0] == (
+        "sweep over teams.sdr.headcount: 3 points, 2 of 3 replications per point (interrupted: 3 partial points "
+        "marked *), seed 1")
     assert v.higher_is_better("share_first_attempt_within_5_min") is True
     assert v.higher_is_better("share_waited") is False and v.higher_is_better("attempts") is None

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from leadsim.outputs.planning_tables import format_diff
+from leadsim.outputs.planning_tables import format_diff, replications_per_point
 from leadsim.outputs.table import format_value
 from leadsim.simulator.metrics import METRICS_BY_NAME
 
@@ -386,8 +386,9 @@ def sweep_verdict(rows: Sequence[dict[str, Any]], params: Sequence[str], metrics
         width: the line width.
     """
     period = f", {period_text(days)} each" if days else ""
-    lines = [(f"sweep over {', '.join(params)}: {len(rows)} points, {replications} replication"
-             f"{'s' if replications != 1 else ''} per point{period}, seed {seed}")]
+    # An interrupted sweep has fewer replications at some points: say so, as the table does.
+    lines = [(f"sweep over {', '.join(params)}: {len(rows)} points, {replications_per_point(rows, replications)}"
+             f"{period}, seed {seed}")]
 
     def point(row: dict[str, Any]) -> str:
         return ", ".join(f"{p.split('.')[-1]}={row[p]}" for p in params)
