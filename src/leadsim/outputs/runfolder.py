@@ -73,6 +73,8 @@ OUTPUT_NAMES: set[str] = {
     "metrics.json", "leads.csv", "attempts.csv", "backlog.csv", "scenario.resolved.yaml",
     "compare.json", "compare.csv", "metrics", "sweep.json", "sweep.csv", "sweep.png",
     "staff.json", "staff.csv",
+    # a run's plot data, plots, per-rep table, verdict and HTML report (outputs/run_plots*.py, report_html.py)
+    "plot_data.json", "plots", "reps.csv", "verdict.txt", "report.html",
 }
 
 #: Each command's manifest: written last, so its presence means the folder is complete
