@@ -39,7 +39,8 @@ def cadence_rules(scenario: Scenario) -> CadenceRules:
         )
     return CadenceRules(
         call_target=cad.call_target,
-        spacing=tuple(float(s) for s in cad.spacing_minutes) or (0.0,),
+        # A distribution entry is drawn by the simulator (simulator.spacing): None to the engine.
+        spacing=tuple(float(s) if isinstance(s, (int, float)) else None for s in cad.spacing_minutes) or (0.0,),
         spacing_in_calling_time=cad.spacing_in == "calling_time",
         window=default_window,
         window_in_lead_time=in_lead_time,
