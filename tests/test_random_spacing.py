@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 import pytest
@@ -174,6 +175,10 @@ def test_fixed_schedules_get_no_provider_and_the_engine_sees_numbers() -> None:
     assert None not in engine_config(baseline).cadence.spacing
     random = _scenario(["fifo"], 5)
     assert engine_config(random).cadence.spacing == (0.0, None, None)
+    # {fixed: x} is the number x: the engine gets the number and never asks
+    fixed = load_scenario("baseline", ["policy.cadence.spacing_minutes=[0, {fixed: 10}, 120]"])
+    assert engine_config(fixed).cadence.spacing == (0.0, 10.0, 120.0)
+    assert gap_provider(fixed, [1]) is None
 
 
 @pytest.mark.parametrize(
@@ -190,3 +195,13 @@ def test_a_bad_spacing_distribution_names_the_field_and_the_rule(entry: dict, fi
         load_scenario("baseline", [f"policy.cadence.spacing_minutes=[0, {json.dumps(entry)}]"])
     message = str(info.value)
     assert field in message and rule in message
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=st.integers(0, 2**64 - 1), attempt=st.integers(1, 1000))
+def test_the_gap_is_the_inverse_cdf_at_the_lead_s_spacing_uniform(key: int, attempt: int) -> None:
+    # The provider inlines streams.uniform_pair; it must draw the same bits.
+    provider = gap_provider(_scenario(["fifo"], 5), [key])
+    assert provider is not None
+    u = streams.uniform_pair(key, attempt, streams.SLOT_SPACING)[0]
+    assert provider(0, attempt, 1) == -60.0 * math.log1p(-u)

@@ -18,6 +18,7 @@ from leadsim.engine.core import GapProvider
 from leadsim.scenarios.schema import Scenario
 from leadsim.simulator import streams
 from leadsim.simulator.distributions import Sampler, sampler
+from leadsim.simulator.engine_config import fixed_spacing
 
 
 def gap_provider(scenario: Scenario, keys: Sequence[int]) -> GapProvider | None:
@@ -28,14 +29,26 @@ def gap_provider(scenario: Scenario, keys: Sequence[int]) -> GapProvider | None:
         keys: per lead id, its 64-bit luck key (:func:`streams.lead_keys`).
     """
     entries = scenario.policy.cadence.spacing_minutes
-    samplers: list[Sampler | None] = [None if isinstance(e, (int, float)) else sampler(e) for e in entries]
+    fixed = fixed_spacing(entries)  # the engine asks only where this is None
+    samplers: list[Sampler | None] = [None if f is not None else sampler(e) for e, f in zip(entries, fixed)]
     if all(s is None for s in samplers):
         return None
-    uniform_pair, slot = streams.uniform_pair, streams.SLOT_SPACING
+    return _provider(samplers, keys)
+
+
+def _provider(samplers: list[Sampler | None], keys: Sequence[int]) -> GapProvider:
+    golden, mask, slots, to_unit = streams._GOLDEN, streams._MASK, streams._SLOTS, streams._TO_UNIT32
+    slot = streams.SLOT_SPACING
 
     def gap(lead_id: int, attempt: int, index: int) -> float:
         draw = samplers[index]
         assert draw is not None  # the engine asks only for random entries
-        return draw(uniform_pair(keys[lead_id], attempt, slot)[0])
+        # streams.uniform_pair(keys[lead_id], attempt, slot)[0], inlined (once per follow-up
+        # attempt): the same arithmetic, so the same bits (tests/test_random_spacing.py).
+        z = (keys[lead_id] + (attempt * slots + slot + 1) * golden) & mask
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        z ^= z >> 31
+        return draw(((z >> 32) + 0.5) * to_unit)
 
     return gap
