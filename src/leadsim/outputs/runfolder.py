@@ -35,7 +35,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from leadsim.outputs.atomic import atomic_path, clean_temporaries, write_text_atomic
+from leadsim.outputs.atomic import clean_temporaries, write_text_atomic
 from leadsim.outputs.outdir import (
     check_out_path,
     default_folder_name,
@@ -274,22 +274,16 @@ def write_backlog_csv(result: Any, path: str | Path, calendar_start: dt.date, ti
         calendar_start: the scenario's day 0.
         timezone: the floor's zone (timestamps are written in it).
     """
-    import pandas as pd
-
-    from leadsim.outputs.logs import format_timestamps
+    from leadsim.outputs.logs import format_timestamps, write_csv_columns
 
     samples = result.backlog
-    frame = pd.DataFrame(
-        {
-            "at": format_timestamps(samples.time, calendar_start, timezone),
-            "minute": samples.time,
-            "due_leads": samples.due,
-            "due_new_leads": samples.new,
-        }
-    )
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
-    return Path(path)
+    columns = {
+        "at": format_timestamps(samples.time, calendar_start, timezone),
+        "minute": samples.time,
+        "due_leads": samples.due,
+        "due_new_leads": samples.new,
+    }
+    return write_csv_columns(columns, path)  # as pandas' to_csv wrote it, without importing pandas
 
 
 def write_run_folder(folder: Path, scenario: Any, doc: dict[str, Any], first: Any | None,
