@@ -43,10 +43,9 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from leadsim.planner.specs import SpecError
+from leadsim.planner.specs import SpecError, parse_decimal
 from leadsim.scenarios.errors import ScenarioError
 
 #: The lever names that stand for the spacing schedule.
@@ -222,14 +221,6 @@ def lever_from_spec(path: str, spec: Any, file: str, line: int | None = None) ->
 # ---------------------------------------------------------------- --param
 
 
-def _decimal(text: str, typed: str, what: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a number; {_PARAM_FORMS}") from None
-    if not value.is_finite():
-        raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a finite number")
-    return value
 
 
 def parse_param(text: str) -> Lever:
@@ -249,11 +240,11 @@ def parse_param(text: str) -> Lever:
         hi, colon, tail = rest.partition(":")
         if not lo.strip() or not hi.strip() or ".." in rest or (colon and not tail.strip()):
             raise SpecError(f"--param {text!r}: malformed range {spec!r}; {_PARAM_FORMS}")
-        low, high = _decimal(lo, text, "LO"), _decimal(hi, text, "HI")
+        low, high = parse_decimal(lo, text, "LO", _PARAM_FORMS), parse_decimal(hi, text, "HI", _PARAM_FORMS)
         if low > high:
             raise SpecError(f"--param {text!r}: LO ({lo.strip()}) is above HI ({hi.strip()})")
         log = colon and tail.strip().lower() == "log"
-        step = None if not colon or log else _decimal(tail, text, "STEP")
+        step = None if not colon or log else parse_decimal(tail, text, "STEP", _PARAM_FORMS)
         if step is not None and step <= 0:
             raise SpecError(f"--param {text!r}: STEP must be > 0 (got {tail.strip()})")
         whole = all(v == v.to_integral_value() for v in (low, high) + ((step,) if step is not None else ()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from decimal import Decimal, InvalidOperation
 
 
 class SpecError(ValueError):
@@ -58,4 +59,25 @@ def parse_number(text: str, what: str, typed: str) -> float:
         raise SpecError(f"{what} {typed!r}: {text.strip()!r} is not a number") from None
     if not math.isfinite(value):
         raise SpecError(f"{what} {typed!r}: {text.strip()!r} is not a finite number")
+    return value
+
+
+def parse_decimal(text: str, typed: str, what: str, forms: str) -> Decimal:
+    """One number of a ``--param`` range (LO, HI or STEP), exactly as typed: finite, never rounded.
+
+    Args:
+        text: the number as written.
+        typed: the whole option as typed, for the message.
+        what: which part this is ("LO", "HI", "STEP").
+        forms: the accepted forms, appended to the message when ``text`` is not a number.
+
+    Raises:
+        SpecError: when ``text`` is not a finite number.
+    """
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a number; {forms}") from None
+    if not value.is_finite():
+        raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a finite number")
     return value

@@ -26,7 +26,7 @@ from typing import Any
 
 from leadsim.planner.parallel import Interrupted, Reporter, null_reporter
 from leadsim.planner.replicate import RepSummary, run_grid
-from leadsim.planner.specs import SpecError
+from leadsim.planner.specs import SpecError, parse_decimal
 from leadsim.planner.stats import summarize
 from leadsim.simulator.metrics import METRIC_NAMES
 
@@ -55,14 +55,6 @@ class SweepParam:
     texts: tuple[str, ...]
 
 
-def _decimal(text: str, typed: str, what: str) -> Decimal:
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a number; {_FORMS}") from None
-    if not value.is_finite():
-        raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a finite number")
-    return value
 
 
 def _too_large(value: Decimal) -> bool:
@@ -83,8 +75,8 @@ def _how_many(lo: Decimal, hi: Decimal, step: Decimal) -> tuple[int | None, str]
 
 
 def _range_values(lo_text: str, hi_text: str, step_text: str | None, typed: str) -> list[Decimal]:
-    lo = _decimal(lo_text, typed, "LO")
-    hi = _decimal(hi_text, typed, "HI")
+    lo = parse_decimal(lo_text, typed, "LO", _FORMS)
+    hi = parse_decimal(hi_text, typed, "HI", _FORMS)
     if step_text is None:
         integral = all(v.copy_abs() <= MAX_MAGNITUDE and v == v.to_integral_value() for v in (lo, hi))
         if not integral and not (_too_large(lo) or _too_large(hi)):
@@ -92,7 +84,7 @@ def _range_values(lo_text: str, hi_text: str, step_text: str | None, typed: str)
                             f"e.g. {lo_text}..{hi_text}:0.1")
         step = Decimal(1)
     else:
-        step = _decimal(step_text, typed, "STEP")
+        step = parse_decimal(step_text, typed, "STEP", _FORMS)
         if step <= 0:
             raise SpecError(f"--param {typed!r}: STEP must be > 0 (got {step_text.strip()})")
     if lo > hi:
