@@ -373,3 +373,24 @@ def test_broken_yaml_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nsources: [unclosed\n", encoding="utf-8")
     assert_bad_input(invoke("run", str(bad), "--out", str(out)), out, "bad.yaml", "YAML")
+
+
+def test_every_bundled_scenario_runs_end_to_end_with_its_report(tmp_path: Path) -> None:
+    """`leadsim run NAME --report` for each bundled scenario: exit 0, every file, the verdict first.
+
+    A table-staffed, inbound-only floor (contact_centre) once crashed in the plot data after the
+    simulation had finished; this runs the whole command, not the simulator alone.
+    """
+    from leadsim.scenarios.loader import bundled_scenarios
+
+    for name in bundled_scenarios():
+        out = tmp_path / name
+        result = CliRunner().invoke(main, ["run", name, "--days", "2", "--set", "run.warmup_days=1",
+                                           "--set", "run.drain_days=1", "--report", "--out", str(out)])
+        assert result.exit_code == 0, (name, result.output, result.exception)
+        assert result.output.startswith(f"{name}: ")
+        for file in ("metrics.json", "leads.csv", "attempts.csv", "reps.csv", "plot_data.json", "report.html"):
+            assert (out / file).is_file(), (name, file)
+        doc = json.loads((out / "metrics.json").read_text())
+        if doc["metrics"].get("calls_offered", {}).get("mean"):
+            assert "inbound: " in result.output and "service level" in result.output, name

@@ -160,3 +160,17 @@ def test_scheduled_minutes_by_hand() -> None:
     # A window ending at Friday 9 January 10:30 (day 4) counts half of that hour.
     cut = data.scheduled_minutes(scenario, (4 * 1440.0, 4 * 1440.0 + 630.0))
     assert cut[4 * 24 + 10] == pytest.approx(10 * 15 * 0.9) and cut[4 * 24 + 11] == 0
+
+
+def test_scheduled_minutes_of_a_table_staffed_team_match_the_simulator() -> None:
+    # contact_centre staffs its agents by a weekday x hour table (no headcount): the available
+    # time rebuilt from the table must equal what the simulator's reps actually had.
+    from leadsim.simulator.run import simulate
+
+    scenario = load_scenario("contact_centre", ["run.warmup_days=0", "run.days=2", "run.drain_days=0"])
+    assert scenario.teams[0].headcount is None and scenario.teams[0].staffing is not None
+    result = simulate(scenario, seed=1, replication=0)
+    per_hour = data.scheduled_minutes(scenario, (0.0, 2 * 1440.0))
+    assert per_hour.sum() == pytest.approx(result.reps.available_minutes.sum(), rel=0.02)
+    bundle = data.plot_bundle(result, scenario)
+    assert bundle["meta"]["headcount"] == scenario.teams[0].rep_count

@@ -268,15 +268,36 @@ def scheduled_minutes(scenario: Any, window: tuple[float, float]) -> np.ndarray:
     per_hour = np.zeros(168)
     working = {(t, d): _working_minutes(team, d) for t, team in enumerate(scenario.teams) for d in range(7)}
     for index, (day, minute, date) in enumerate(zip(weekday, of_day, dates)):
-        if date in holidays:
-            continue
+        holiday = date in holidays
         first = int(minute // 60) * 60
         low = max(start, hours[index]) - hours[index]  # the window may start or end inside the hour
         high = min(end, hours[index] + 60.0) - hours[index]
         for t, team in enumerate(scenario.teams):
+            if getattr(team, "staffing", None) is not None:
+                reps = _table_reps(team, int(day), date, holiday)[first // 60]
+                per_hour[int(day) * 24 + first // 60] += reps * (high - low) * (1.0 - team.shrinkage)
+                continue
+            if holiday:
+                continue
             covered = working[(t, int(day))][first + int(low):first + int(np.ceil(high))].sum()
             per_hour[int(day) * 24 + first // 60] += team.headcount * covered * (1.0 - team.shrinkage)
     return per_hour
+
+
+def _table_reps(team: Any, weekday: int, date: Any, holiday: bool) -> list[int]:
+    """Reps on duty per local hour of one day for a team staffed by a table, as the simulator reads it.
+
+    A roster for the date wins; otherwise the weekly table, and nobody on a holiday
+    (the rule of :func:`leadsim.simulator.shifts.rep_schedule`). ``on_duty`` applies
+    ``staffing_scale`` with the simulator's rounding.
+    """
+    table = team.staffing
+    roster = table.dates.get(date)
+    if roster is None:
+        if holiday:
+            return [0] * 24
+        roster = table.values()[weekday * 24:(weekday + 1) * 24]
+    return list(team.on_duty(list(roster)))
 
 
 def occupancy_by_weekday_hour(result: RunResult, scenario: Any) -> pd.DataFrame:
@@ -402,7 +423,7 @@ def plot_bundle(result: RunResult, scenario: Any) -> dict[str, Any]:
 
     meta = {"scenario": scenario.name, "seed": int(result.seed), "replication": int(result.replication),
             "leadsim_version": __version__,
-            "headcount": int(sum(team.headcount for team in scenario.teams)),
+            "headcount": int(sum(team.rep_count for team in scenario.teams)),
             "off_hours": {key: getattr(hours, key) for key in
                           ("share_of_leads", "share_waiting_over_8h", "median_wait_min", "office_median_wait_min")}}
     return {"meta": meta, "frames": {name: _columns(frame) for name, frame in frames.items()}}

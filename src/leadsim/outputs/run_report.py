@@ -27,7 +27,7 @@ def scenario_currency(scenario: Any) -> str:
 
 def verdict_for(scenario: Any, doc: dict[str, Any], off_hours: OffHours | None, width: int) -> list[str]:
     """:func:`leadsim.outputs.verdict.run_verdict` for a resolved scenario's run."""
-    return run_verdict(doc, float(scenario.run.days), sum(team.headcount for team in scenario.teams),
+    return run_verdict(doc, float(scenario.run.days), sum(team.rep_count for team in scenario.teams),
                        scenario_currency(scenario), off_hours, width)
 
 

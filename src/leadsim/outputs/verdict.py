@@ -173,6 +173,9 @@ def run_verdict(doc: dict[str, Any], days: float, reps: int, currency: str = "",
     if never is not None:
         speed += f"; {never:.0%} never called"
     lines.append(speed)
+    service = inbound_line(doc)
+    if service:
+        lines.append(service)
     if off_hours is not None and off_hours.share_of_leads > 0:
         lines.append(
             f"  {off_hours.share_waiting_over_8h:.0%} of off-hours leads ({off_hours.share_of_leads:.0%} of all) "
@@ -181,6 +184,25 @@ def run_verdict(doc: dict[str, Any], days: float, reps: int, currency: str = "",
             + (" in replication 0" if n_reps > 1 else ""))
     lines += noise_lines(doc)
     return fit(lines, width)
+
+
+def inbound_line(doc: dict[str, Any]) -> str:
+    """The contact-centre line: service level, speed of answer and abandonment ("" without live calls)."""
+    offered = _num(_entry(doc, "calls_offered").get("mean"))
+    if not offered:
+        return ""
+    level = _entry(doc, "service_level")
+    asa = _num(_entry(doc, "asa_seconds").get("mean"))
+    abandoned = _num(_entry(doc, "abandonment_rate").get("mean"))
+    line = f"  inbound: {_count(offered)} calls offered"
+    if _num(level.get("mean")) is not None:
+        line += (f", service level {_num(level.get('mean')):.1%}"
+                 f"{_interval(level.get('ci_low'), level.get('ci_high'), lambda x: f'{x:.1%}')}")
+    if asa is not None:
+        line += f", average speed of answer {asa:.0f} s"
+    if abandoned is not None:
+        line += f", {abandoned:.1%} abandoned"
+    return line
 
 
 def noise_lines(doc: dict[str, Any]) -> list[str]:
