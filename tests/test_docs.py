@@ -248,3 +248,24 @@ def _anchors(page: Path) -> set[str]:
             title = line.lstrip("#").strip().lower()
             slugs.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
     return slugs
+
+
+def test_getting_started_table_excerpt_is_what_run_baseline_prints(tmp_path: Path) -> None:
+    """Every metric line quoted in getting-started's table excerpt, verbatim, from `leadsim run baseline`.
+
+    A regression check of quoted figures (the docs once quoted 2,341 leads / 94 conversions after the
+    model had moved on to 2,510 / 109): regenerate the excerpt from the command when the model changes.
+    """
+    from click.testing import CliRunner
+
+    from leadsim.cli import main
+
+    page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    block = re.search(r"```\n(scenario baseline  seed 1  replications 1\n.*?)```", page, re.S)
+    assert block, "the table excerpt is missing from getting-started.md"
+    quoted = [line for line in block.group(1).splitlines() if re.match(r"^  [a-z]\w+\s", line)]
+    assert len(quoted) >= 10
+    result = CliRunner().invoke(main, ["run", "baseline", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    printed = set(result.output.splitlines())
+    assert [line for line in quoted if line not in printed] == []
