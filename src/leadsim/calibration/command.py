@@ -30,7 +30,8 @@ from leadsim.calibration.fits_conversion import fit_conversion
 from leadsim.calibration.fits_handle import fit_handle_times
 from leadsim.calibration.fits_inbound import fit_inbound, weekday_counts
 from leadsim.calibration.fits_practice import fit_practice
-from leadsim.calibration.holdout import split_by_creation
+from leadsim.calibration.holdout import split_by_creation, split_calls
+from leadsim.calibration.inbound import INBOUND_METRICS, history_inbound, simulated_inbound, write_inbound
 from leadsim.calibration.plots import plot_fits
 from leadsim.calibration.reader import (
     Progress,
@@ -93,7 +94,10 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     if leads is None and activities is None and calls is None:
         raise ScenarioError(None, "--leads/--activities/--calls", "give at least one log file")
     cmap = load_column_map(column_map, preset)
-    base_name = str(base) if base is not None else "baseline"
+    # A calls log alone describes a contact centre: an inbound-only floor is written on the bundled
+    # contact_centre scenario unless --base says otherwise.
+    inbound_only = calls is not None and leads is None and activities is None
+    base_name = str(base) if base is not None else ("contact_centre" if inbound_only else "baseline")
     base_scenario = load_scenario(base_name)
     floor_zone = base_scenario.calendar.timezone if base is not None or cmap.timezone is None else cmap.timezone
     folder = Path(out)
@@ -126,7 +130,13 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     finally:
         quarantine.close()
     holdout = None
-    if train_until is not None or holdout_from is not None:
+    hold_calls = None
+    if inbound_only and call_log is not None and (train_until is not None or holdout_from is not None):
+        if train_until is None:
+            raise ScenarioError(None, "--train-until", "a holdout back-test needs --train-until")
+        call_log, hold_calls, fit["split"] = split_calls(call_log, floor_zone, train_until,
+                                                         holdout_from or train_until)
+    elif train_until is not None or holdout_from is not None:
         if lead_table is None or acts is None or train_until is None:
             raise ScenarioError(None, "--train-until", "a holdout back-test needs --leads, --activities and "
                                 "--train-until")
@@ -143,8 +153,15 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
         estimates.update(_handle_only(acts, doc, fit, log))
         log.warning("activities without a leads file: only handle times and attempts per lead are fitted "
                  "(contact and conversion need each lead's creation time and source)")
+    fit_in: dict[str, Any] = {}
     if call_log is not None:
-        fit["fits"]["inbound"] = fit_inbound(call_log, floor_zone, log)
+        fit_in = fit_inbound(call_log, floor_zone, log)
+        fit["fits"]["inbound"] = fit_in
+        if inbound_only and len(call_log):
+            estimates.update(write_inbound(doc, call_log, fit_in, floor_zone, log))
+        elif len(call_log):
+            log.warning("calls beside leads/activities: the inbound fits are in fit.json only (a mixed "
+                        "inbound and outbound floor is not written by calibrate yet)")
     fit["warnings"], fit["notes"] = log.warnings, log.notes
     fit["provenance"] = {"fitted": sorted(set(doc.fitted)),
                          "from_base": f"every other value of {base_name!r}"}
@@ -159,10 +176,19 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     files = {"calibrated": yaml_path, "fit": fit_path, "quarantine": folder / "quarantine.csv"}
     for png in plot_fits(_jsonable(fit), folder):
         files[png.stem] = png
-    if backtest_replications > 0 and lead_table is not None and acts is not None and len(lead_table):
+    if backtest_replications > 0 and inbound_only and call_log is not None and len(call_log):
+        tick = (lambda done, total: progress("back-test replications", done)) if progress else None
+        report: dict[str, Any] = {"in_sample": run_backtest(scenario, history_inbound(call_log, fit_in, floor_zone),
+                                            backtest_replications, tick, INBOUND_METRICS, simulated_inbound),
+                  "out_of_sample": None}
+        if hold_calls is not None:
+            report["out_of_sample"] = _holdout_inbound(doc, hold_calls, floor_zone, backtest_replications, tick)
+        files["backtest"] = folder / "backtest.json"
+        files["backtest"].write_text(json.dumps(_jsonable(report), indent=2, allow_nan=False), encoding="utf-8")
+    elif backtest_replications > 0 and lead_table is not None and acts is not None and len(lead_table):
         tick = (lambda done, total: progress("back-test replications", done)) if progress else None
         history = history_metrics(lead_table, acts, fit["days"]["first"], float(fit["days"]["span"]), floor_zone)
-        report: dict[str, Any] = {"in_sample": run_backtest(scenario, history, backtest_replications, tick),
+        report = {"in_sample": run_backtest(scenario, history, backtest_replications, tick),
                                   "out_of_sample": None}
         if holdout is not None:
             report["out_of_sample"] = _holdout_backtest(doc, holdout, base_scenario, floor_zone,
@@ -186,6 +212,32 @@ def _holdout_backtest(doc: Calibrated, holdout: tuple[pd.DataFrame, pd.DataFrame
     report.update(kind="out-of-sample", days=hold_fit["days"], warnings=hold_log.warnings,
                   from_holdout="calendar, run.days, sources' volume, profile and batches (the holdout's own lead plan)",
                   from_training="contact, conversion, handle times and practice; staffing from the base")
+    return report
+
+
+def _holdout_inbound(doc: Calibrated, calls: pd.DataFrame, zone: str, replications: int,
+                     tick: Any) -> dict[str, Any]:
+    """The calibrated floor with the holdout's own calendar, volume and rosters, against the holdout's log."""
+    hold_log = FitLog()
+    hold_fit = fit_inbound(calls, zone, hold_log)
+    own = Calibrated(copy.deepcopy(doc.data))
+    write_inbound(own, calls, hold_fit, zone, hold_log, holdout=True)
+    hold_doc = Calibrated(copy.deepcopy(doc.data))
+    hold_doc.data["calendar"] = own.data["calendar"]
+    hold_doc.data["run"] = own.data["run"]
+    src, own_src = hold_doc.data["sources"][0], own.data["sources"][0]
+    for key in ("volume", "profile", "date_factors"):
+        src[key] = own_src.get(key)
+    src["day_variance_ratio"] = 1.0
+    hold_doc.data["teams"][0]["staffing"] = own.data["teams"][0]["staffing"]
+    scenario = validate(hold_doc)
+    report = run_backtest(scenario, history_inbound(calls, hold_fit, zone), replications, tick,
+                          INBOUND_METRICS, simulated_inbound)
+    report.update(kind="out-of-sample", days=hold_fit["days"], warnings=hold_log.warnings,
+                  from_holdout="calendar, run.days, the calls' volume per date and hour of week "
+                  "(date_factors, profile; no extra day-to-day dispersion) and the agents' staffing "
+                  "(weekly table and per-date rosters): the holdout's own, as the log shows them",
+                  from_training="patience distribution, abandonment outcome and handle times")
     return report
 
 

@@ -309,7 +309,7 @@ def write_run_folder(folder: Path, scenario: Any, doc: dict[str, Any], first: An
     Returns:
         The files written.
     """
-    from leadsim.outputs.logs import write_attempts_csv, write_leads_csv
+    from leadsim.outputs.logs import write_attempts_csv, write_calls_csv, write_leads_csv
 
     written = []
     if first is not None:
@@ -317,6 +317,8 @@ def write_run_folder(folder: Path, scenario: Any, doc: dict[str, Any], first: An
         written += [write_leads_csv(first, folder / "leads.csv", start, zone),
                     write_attempts_csv(first, folder / "attempts.csv", start, zone),
                     write_backlog_csv(first, folder / "backlog.csv", start, zone)]
+        if first.offers is not None and len(first.offers):
+            written.append(write_calls_csv(first, folder / "calls.csv", start, zone))
     written.append(write_text_atomic(folder / "scenario.resolved.yaml", resolved))
     written.append(write_json(doc, folder / "metrics.json"))
     return written
