@@ -86,7 +86,7 @@ def test_run_writes_calls_csv_for_an_inbound_floor(tmp_path):
 
 def test_inbound_only_scenario_is_written_with_its_fields(tmp_path):
     log = _calls_log(tmp_path, 5)
-    result = calibrate(calls=log, out=tmp_path / "cal")
+    result = calibrate(calls=log, out=tmp_path / "cal", capacity_factor=False)
     sc = result.scenario
     assert sc.contact is None and sc.conversion is None
     (src,) = sc.sources
@@ -107,7 +107,7 @@ def test_round_trip_known_values_inside_intervals(tmp_path):
     """Across seeds, the known per-day volume, talk mean and patience shape/scale are covered."""
     hits, total = 0, 0
     for seed in range(1, 7):
-        result = calibrate(calls=_calls_log(tmp_path, seed), out=tmp_path / f"cal{seed}")
+        result = calibrate(calls=_calls_log(tmp_path, seed), out=tmp_path / f"cal{seed}", capacity_factor=False)
         est = result.estimates
         checks = [("volume.per_day", TRUTH["per_day"]), ("handle.talk.mean_minutes", TRUTH["talk_mean"]),
                   ("patience.weibull.shape", TRUTH["shape"]), ("patience.weibull.scale", TRUTH["scale"])]
@@ -134,6 +134,16 @@ def test_inbound_back_test_in_and_out_of_sample(tmp_path):
     out = report["out_of_sample"]
     assert "staffing" in out["from_holdout"] and "patience" in out["from_training"]
     assert result.fit["split"]["training"]["calls"] > 0 and result.fit["split"]["holdout"]["calls"] > 0
+
+
+def test_capacity_factor_is_one_on_a_floor_that_works_as_measured(tmp_path):
+    """On simulated data the agents are exactly as available as their sessions say: factor about 1."""
+    result = calibrate(calls=_calls_log(tmp_path, 8), out=tmp_path / "cal")
+    est = result.estimates["capacity_factor"]
+    assert est.low <= est.value <= est.high
+    assert 0.85 <= est.value <= 1.15 and est.low < 1.1 and est.high > 0.9
+    assert result.scenario.teams[0].staffing_scale == round(est.value, 4)
+    assert "capacity factor" in (tmp_path / "cal" / "calibrated.yaml").read_text(encoding="utf-8")
 
 
 def test_holdout_without_calls_in_it_is_exit_2(tmp_path):

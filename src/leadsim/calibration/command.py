@@ -12,12 +12,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from leadsim.calibration import fits_arrivals as arr
 from leadsim.calibration.attempts import call_table
@@ -31,7 +33,15 @@ from leadsim.calibration.fits_handle import fit_handle_times
 from leadsim.calibration.fits_inbound import fit_inbound, weekday_counts
 from leadsim.calibration.fits_practice import fit_practice
 from leadsim.calibration.holdout import split_by_creation, split_calls
-from leadsim.calibration.inbound import INBOUND_METRICS, history_inbound, simulated_inbound, write_inbound
+from leadsim.calibration.inbound import (
+    INBOUND_METRICS,
+    daily_wait_interval,
+    fit_capacity,
+    handle_form,
+    history_inbound,
+    simulated_inbound,
+    write_inbound,
+)
 from leadsim.calibration.plots import plot_fits
 from leadsim.calibration.reader import (
     Progress,
@@ -73,7 +83,7 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
               preset: str | None = None, base: str | Path | None = None,
               out: str | Path = "calibrated", progress: Progress | None = None,
               backtest_replications: int = 0, train_until: dt.date | None = None,
-              holdout_from: dt.date | None = None) -> CalibrationResult:
+              holdout_from: dt.date | None = None, capacity_factor: bool = True) -> CalibrationResult:
     """Calibrate a scenario from historical logs.
 
     Args:
@@ -87,6 +97,8 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
         train_until: fit on leads created before this floor-local date only, and back-test
             out of sample on leads created from ``holdout_from`` (default: the same date).
         holdout_from: first day of the holdout period.
+        capacity_factor: for an inbound-only floor, fit the team's staffing_scale to the history's
+            mean wait (a named capacity factor, written with its interval and back-tested).
 
     Raises:
         ScenarioError: bad options, unreadable files, a bad column map or base (exit 2).
@@ -159,6 +171,18 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
         fit["fits"]["inbound"] = fit_in
         if inbound_only and len(call_log):
             estimates.update(write_inbound(doc, call_log, fit_in, floor_zone, log))
+            if capacity_factor:
+                wait = history_inbound(call_log, fit_in, floor_zone)["wait_mean_seconds"]
+                # Fitted on the training period replayed with its own per-date volume (as the holdout
+                # is), so the factor measures the agents' availability, not day-to-day volume luck.
+                replay, _ = _replay_inbound(doc, call_log, floor_zone)
+                factor = fit_capacity(replay, wait, daily_wait_interval(call_log, floor_zone, wait), log, progress)
+                if factor is not None:
+                    doc.put(("teams", 0, "staffing_scale"), replay.data["teams"][0]["staffing_scale"],
+                            replay.comments[("teams", 0, "staffing_scale")], "teams.agents.staffing_scale "
+                            "(capacity factor)")
+                    estimates["capacity_factor"] = factor
+                    fit_in["capacity_factor"] = factor.as_dict()
         elif len(call_log):
             log.warning("calls beside leads/activities: the inbound fits are in fit.json only (a mixed "
                         "inbound and outbound floor is not written by calibrate yet)")
@@ -215,21 +239,32 @@ def _holdout_backtest(doc: Calibrated, holdout: tuple[pd.DataFrame, pd.DataFrame
     return report
 
 
-def _holdout_inbound(doc: Calibrated, calls: pd.DataFrame, zone: str, replications: int,
-                     tick: Any) -> dict[str, Any]:
-    """The calibrated floor with the holdout's own calendar, volume and rosters, against the holdout's log."""
-    hold_log = FitLog()
-    hold_fit = fit_inbound(calls, zone, hold_log)
+def _replay_inbound(doc: Calibrated, calls: pd.DataFrame, zone: str) -> tuple[Calibrated, dict[str, Any]]:
+    """The calibrated floor replaying a period of the log: its calendar, per-date volume and rosters.
+
+    Patience, abandonment, handle times and the capacity factor stay the calibrated ones.
+    """
+    period_log = FitLog()
+    period_fit = fit_inbound(calls, zone, period_log)
     own = Calibrated(copy.deepcopy(doc.data))
-    write_inbound(own, calls, hold_fit, zone, hold_log, holdout=True)
-    hold_doc = Calibrated(copy.deepcopy(doc.data))
-    hold_doc.data["calendar"] = own.data["calendar"]
-    hold_doc.data["run"] = own.data["run"]
-    src, own_src = hold_doc.data["sources"][0], own.data["sources"][0]
+    write_inbound(own, calls, period_fit, zone, period_log, holdout=True)
+    replay = Calibrated(copy.deepcopy(doc.data))
+    replay.data["calendar"] = own.data["calendar"]
+    replay.data["run"] = own.data["run"]
+    src, own_src = replay.data["sources"][0], own.data["sources"][0]
     for key in ("volume", "profile", "date_factors"):
         src[key] = own_src.get(key)
     src["day_variance_ratio"] = 1.0
-    hold_doc.data["teams"][0]["staffing"] = own.data["teams"][0]["staffing"]
+    replay.data["teams"][0]["staffing"] = own.data["teams"][0]["staffing"]
+    period_fit["_log"] = period_log
+    return replay, period_fit
+
+
+def _holdout_inbound(doc: Calibrated, calls: pd.DataFrame, zone: str, replications: int,
+                     tick: Any) -> dict[str, Any]:
+    """The calibrated floor with the holdout's own calendar, volume and rosters, against the holdout's log."""
+    hold_doc, hold_fit = _replay_inbound(doc, calls, zone)
+    hold_log = hold_fit["_log"]
     scenario = validate(hold_doc)
     report = run_backtest(scenario, history_inbound(calls, hold_fit, zone), replications, tick,
                           INBOUND_METRICS, simulated_inbound)
@@ -237,7 +272,8 @@ def _holdout_inbound(doc: Calibrated, calls: pd.DataFrame, zone: str, replicatio
                   from_holdout="calendar, run.days, the calls' volume per date and hour of week "
                   "(date_factors, profile; no extra day-to-day dispersion) and the agents' staffing "
                   "(weekly table and per-date rosters): the holdout's own, as the log shows them",
-                  from_training="patience distribution, abandonment outcome and handle times")
+                  from_training="patience distribution, abandonment outcome, handle times and the "
+                  "capacity factor (staffing_scale)")
     return report
 
 
@@ -309,6 +345,12 @@ def _arrivals(leads: pd.DataFrame, acts: pd.DataFrame | None, base: Scenario, zo
         doc.put(("sources", i, "volume"), {"per_day": round(f.volume_per_day.value, 4)}, None,
                 f"sources.{name}.volume")
         doc.comments[("sources", i, "volume", "per_day")] = f.volume_per_day.comment()
+        ratio_d, n_days = f.dispersion.get("daily_variance_to_mean", math.nan), int(f.dispersion.get("days", 0))
+        if math.isfinite(ratio_d) and ratio_d > 1.5 and n_days >= 14:
+            low, high = (ratio_d * n_days / float(chi2.ppf(q, n_days)) for q in (0.975, 0.025))
+            doc.put(("sources", i, "day_variance_ratio"), round(min(ratio_d, 1000.0), 4),
+                    f"fitted {ratio_d:.3g}, 95% CI [{low:.3g}, {high:.3g}] (chi-square), n={n_days} days",
+                    f"sources.{name}.day_variance_ratio")
         hours = f.hours
         comment = "Poisson GLM hour x weekday weights; intervals in fit.json"
         if f.date_only:
@@ -348,7 +390,7 @@ def _handle(doc: Calibrated, fields: dict[str, Any]) -> dict[str, Estimate]:
             m = entry["mean_minutes"]
             est = Estimate(m["estimate"], m["ci95"][0], m["ci95"][1], m["n"], m["method"])
             estimates[f"handle_minutes.{name}.mean"] = est
-            written = entry["written"]
+            written = handle_form(entry) or entry["written"]
             if "lognormal" in written:
                 written["lognormal"]["mean"] = min(written["lognormal"]["mean"], MAX_HANDLE_MINUTES)
             doc.put(("teams", t, "handle_minutes", name), written,
@@ -451,9 +493,9 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
         doc.put(("policy", "cadence", key), value, f"observed practice ({practice.get('call_target_basis', '')})"
                 if key == "call_target" else "observed practice; see fit.json practice", f"policy.cadence.{key}")
     fit["fits"]["staffing"] = _staffing(acts, zone)
-    log.note("staffing (reps active per hour of week) is measured in fit.json but not written: the "
-             "scenario has no staffing table yet (issue 'Model a real floor'); headcount and shifts "
-             "come from the base")
+    log.note("staffing (reps active per hour of week) is measured in fit.json but not written for an "
+             "outbound floor (calibrate writes a staffing table for inbound-only call logs only); "
+             "headcount and shifts come from the base")
     return estimates
 
 
@@ -471,8 +513,8 @@ def _talk_by_source(table: pd.DataFrame, log: FitLog) -> dict[str, Any]:
            for s in sorted(talk["source"].unique())}
     intervals = [(v["ci95"][0], v["ci95"][1]) for v in out.values() if v["n"] >= 30 and v["ci95"][0] is not None]
     if intervals and max(lo for lo, _ in intervals) > min(hi for _, hi in intervals):
-        log.warning("talk time differs between sources (fit.json talk_by_source); the scenario has one talk "
-                    "time per team until handle times by source exist (issue 'Model a real floor')")
+        log.warning("talk time differs between sources (fit.json talk_by_source); calibrate writes one talk "
+                    "time per team (handle_by_source is not written yet)")
     return out
 
 

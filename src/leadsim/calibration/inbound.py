@@ -259,7 +259,8 @@ def write_inbound(doc: Calibrated, calls: pd.DataFrame, fit_in: dict[str, Any], 
     first, last = dt.date.fromisoformat(fit_in["days"]["first"]), dt.date.fromisoformat(fit_in["days"]["last"])
     gaps = {dt.date.fromisoformat(g["first"]) + dt.timedelta(days=k) for g in fit_in["days"]["gaps"]
             for k in range(g["days"])}
-    offered = calls[calls["outcome"].isin(["answered", "abandoned"]).to_numpy()]
+    offered = calls[(calls["outcome"] == "answered").to_numpy() | (
+        (calls["outcome"] == "abandoned").to_numpy() & (calls["wait"].to_numpy(dtype=float) > 0))]
     arrivals = arrival_grid(offered, zone, first, last)
     used = [d for d in arrivals.index if d not in gaps]
     daily = arrivals.loc[used].sum(axis=1).to_numpy()
@@ -346,7 +347,7 @@ def write_inbound(doc: Calibrated, calls: pd.DataFrame, fit_in: dict[str, Any], 
 
 #: Inbound metrics compared (names as in metrics.json).
 INBOUND_METRICS = {
-    "calls_offered_per_day": "offered calls per day (answered + abandoned)",
+    "calls_offered_per_day": "offered calls per day (answered, and abandoned after a wait in the queue)",
     "service_level": "share of offered calls answered within 20 s",
     "asa_seconds": "mean wait of answered calls, seconds",
     "abandonment_rate": "share of offered calls abandoned",
@@ -358,7 +359,10 @@ INBOUND_METRICS = {
 def history_inbound(calls: pd.DataFrame, fit_in: dict[str, Any], zone: str) -> dict[str, float]:
     """The compared inbound metrics of a call log (answered and abandoned calls, gap days left out)."""
     first, last = dt.date.fromisoformat(fit_in["days"]["first"]), dt.date.fromisoformat(fit_in["days"]["last"])
-    m = calls["outcome"].isin(["answered", "abandoned"]).to_numpy()
+    # Callers who hung up before reaching the queue (no wait at all, e.g. in the voice menu) are
+    # left out, as in the patience fit: the simulated callers all reach the queue.
+    m = (calls["outcome"] == "answered").to_numpy() | (
+        (calls["outcome"] == "abandoned").to_numpy() & (calls["wait"].to_numpy(dtype=float) > 0))
     c = calls[m]
     answered = (c["outcome"] == "answered").to_numpy()
     wait = c["wait"].to_numpy(dtype=float)
@@ -383,3 +387,82 @@ def simulated_inbound(scenario: Scenario, replication: int) -> dict[str, float]:
     out = {k: float(metrics.get(k, math.nan)) for k in INBOUND_METRICS}
     out["calls_offered_per_day"] = float(metrics.get("calls_offered", math.nan)) / ((hi - lo) / 1440.0)
     return out
+
+
+# ---------------------------------------------------------------- capacity factor
+
+#: Replications per evaluation when fitting the capacity factor (common random numbers across scales).
+CAPACITY_REPLICATIONS = 2
+#: Range searched for the capacity factor (team staffing_scale).
+CAPACITY_RANGE = (0.2, 3.0)
+
+
+def daily_wait_interval(calls: pd.DataFrame, zone: str, value: float) -> tuple[float, float, int]:
+    """A 95% interval for the history's mean wait: day-to-day spread of daily mean waits around ``value``."""
+    m = (calls["outcome"] == "answered").to_numpy() | (
+        (calls["outcome"] == "abandoned").to_numpy() & (calls["wait"].to_numpy(dtype=float) > 0))
+    c = calls[m]
+    days = pd.Series(_local(c["arrived"], zone).date)
+    per_day = pd.Series(c["wait"].to_numpy(dtype=float)).groupby(days.to_numpy()).mean().to_numpy()
+    if per_day.size < 2:
+        return value, value, int(per_day.size)
+    half = float(stats.t.ppf(0.975, per_day.size - 1)) * float(per_day.std(ddof=1)) / math.sqrt(per_day.size)
+    return max(value - half, 0.0), value + half, int(per_day.size)
+
+
+def fit_capacity(doc: Calibrated, target: float, interval: tuple[float, float, int], log: FitLog,
+                 progress: Any = None) -> Estimate | None:
+    """Fit the team's ``staffing_scale`` so the simulated mean wait matches the history's.
+
+    The measured rosters count every agent between the first and last call of a session as on
+    duty; a real floor loses some of that time (not-ready states, breaks inside a session, skills
+    that keep an agent from a line). The factor absorbs it: it is named, written with its
+    interval (the scales matching the ends of the history's 95% interval for the mean wait), and
+    back-tested like every other value. Solved with scipy's ``brentq`` on common random numbers.
+
+    Returns:
+        The fitted factor, or None when the history's wait cannot be matched in :data:`CAPACITY_RANGE`.
+    """
+    from scipy.optimize import brentq
+
+    data = doc.data
+    evaluations = 0
+
+    def wait_at(scale: float) -> float:
+        nonlocal evaluations
+        trial = dict(data)
+        trial["teams"] = [{**data["teams"][0], "staffing_scale": float(scale)}] + list(data["teams"][1:])
+        scenario = Scenario.model_validate(trial)
+        values = [simulated_inbound(scenario, r)["wait_mean_seconds"] for r in range(CAPACITY_REPLICATIONS)]
+        evaluations += 1
+        if progress is not None:
+            progress("capacity-factor simulations", evaluations * CAPACITY_REPLICATIONS)
+        return float(np.mean(values))
+
+    lo_s, hi_s = CAPACITY_RANGE
+    w_lo, w_hi = wait_at(lo_s), wait_at(hi_s)  # wait falls as the scale grows
+
+    def solve(wait: float) -> float:
+        if wait >= w_lo:
+            return lo_s
+        if wait <= w_hi:
+            return hi_s
+        return float(brentq(lambda s: wait_at(s) - wait, lo_s, hi_s, xtol=0.005))
+
+    if not (w_hi <= target <= w_lo):
+        log.warning(f"capacity factor: the history's mean wait {target:.1f} s is outside what staffing_scale "
+                    f"{lo_s}-{hi_s} gives ({w_hi:.1f}-{w_lo:.1f} s); staffing_scale left at 1")
+        return None
+    value = solve(target)
+    low, high = solve(interval[1]), solve(interval[0])  # a longer wait needs fewer agents
+    est = Estimate(value, min(low, value), max(high, value), interval[2],
+                   "staffing_scale matching the history's mean wait (brentq, common random numbers); "
+                   "interval: the scales matching the ends of its 95% interval over days")
+    doc.put(("teams", 0, "staffing_scale"), round(value, 4),
+            f"capacity factor fitted to the mean wait ({target:.1f} s): {est.comment(3)}",
+            "teams.agents.staffing_scale (capacity factor)")
+    if abs(value - 1.0) > 0.05:
+        log.warning(f"capacity factor: staffing_scale {value:.3f} (95% CI [{est.low:.3f}, {est.high:.3f}]) makes "
+                    "the simulated mean wait match the history's: the agents measured on duty were "
+                    f"{'less' if value < 1 else 'more'} available than their sessions suggest")
+    return est
