@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from test_calibrate_inbound import TRUTH, _calls_log  # noqa: E402
-
-from leadsim.calibration.command import calibrate  # noqa: E402
+from leadsim.calibration.command import calibrate
+from test_calibrate_inbound import TRUTH, _calls_log
 
 CHECKS = {"volume.per_day": TRUTH["per_day"], "handle.talk.mean_minutes": TRUTH["talk_mean"],
           "patience.weibull.shape": TRUTH["shape"], "patience.weibull.scale": TRUTH["scale"]}

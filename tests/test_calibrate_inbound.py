@@ -181,3 +181,22 @@ def test_dispersion_poisson_and_overdispersed():
     est2 = dispersion(gamma, weekday)
     assert est2.low > 3 and est2.covers(11.0)
     assert FitLog().warnings == []
+
+
+def test_handle_by_source_written_when_sources_differ():
+    from leadsim.calibration.command import _handle_by_source, _talk_by_source
+    from leadsim.calibration.writer import start, validate
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"reached": np.ones(400, bool), "source": ["web_form"] * 200 + ["tradeshow"] * 200,
+                          "duration": np.r_[rng.lognormal(np.log(100), 0.5, 200),
+                                            rng.lognormal(np.log(350), 0.5, 200)]})
+    log = FitLog()
+    doc = start(load_scenario("baseline"))
+    _handle_by_source(table, _talk_by_source(table, log), doc, log)
+    by_source = validate(doc).teams[0].handle_by_source
+    assert set(by_source) == {"web_form", "tradeshow"}
+    same = table.assign(source=["web_form", "tradeshow"] * 200)
+    doc2 = start(load_scenario("baseline"))
+    _handle_by_source(same, _talk_by_source(same, FitLog()), doc2, FitLog())
+    assert not validate(doc2).teams[0].handle_by_source

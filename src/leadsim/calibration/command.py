@@ -29,7 +29,7 @@ from leadsim.calibration.colmap import load_column_map
 from leadsim.calibration.estimates import Estimate, FitLog, mean_interval
 from leadsim.calibration.fits_contact import fit_contact, live_inbound_mask
 from leadsim.calibration.fits_conversion import fit_conversion
-from leadsim.calibration.fits_handle import fit_handle_times
+from leadsim.calibration.fits_handle import fit_durations, fit_handle_times
 from leadsim.calibration.fits_inbound import fit_inbound, weekday_counts
 from leadsim.calibration.fits_practice import fit_practice
 from leadsim.calibration.holdout import split_by_creation, split_calls
@@ -418,6 +418,7 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
     fit["fits"]["handle_times"] = fields
     estimates.update(_handle(doc, fields))
     fit["fits"]["talk_by_source"] = _talk_by_source(table, log)
+    _handle_by_source(table, fit["fits"]["talk_by_source"], doc, log)
     # A patience distribution (issue "model a real floor") is read at its mean: the live-answer test
     # below only needs a typical wait, not the caller-by-caller draw.
     patience = {s.name: (float(s.patience_seconds) if isinstance(s.patience_seconds, (int, float))
@@ -509,13 +510,37 @@ def _base_hours(profile: Any) -> list[float]:
 def _talk_by_source(table: pd.DataFrame, log: FitLog) -> dict[str, Any]:
     """Mean talk time (reached calls) per source, to show where sources differ (not written)."""
     talk = table[table["reached"].to_numpy()]
-    out = {str(s): mean_interval(talk["duration"].to_numpy()[(talk["source"] == s).to_numpy()] / 60.0).as_dict()
+    out: dict[str, Any] = {str(s): mean_interval(talk["duration"].to_numpy()[(talk["source"] == s).to_numpy()] / 60.0).as_dict()
            for s in sorted(talk["source"].unique())}
     intervals = [(v["ci95"][0], v["ci95"][1]) for v in out.values() if v["n"] >= 30 and v["ci95"][0] is not None]
     if intervals and max(lo for lo, _ in intervals) > min(hi for _, hi in intervals):
-        log.warning("talk time differs between sources (fit.json talk_by_source); calibrate writes one talk "
-                    "time per team (handle_by_source is not written yet)")
+        log.warning("talk time differs between sources (fit.json talk_by_source): written per source as "
+                    "each team's handle_by_source")
+        out["_differ"] = True
     return out
+
+
+def _handle_by_source(table: pd.DataFrame, by_source: dict[str, Any], doc: Calibrated, log: FitLog) -> None:
+    """Talk time per source (teams' handle_by_source) when the sources' talk times differ."""
+    if not by_source.pop("_differ", False):
+        return
+    talk = table[table["reached"].to_numpy()]
+    minutes = talk["duration"].to_numpy(dtype=float) / 60.0
+    for name, summary in by_source.items():
+        if summary["n"] < 30:
+            log.warning(f"handle_by_source: source {name!r} has {summary['n']} reached calls (< 30): "
+                        "pooled into the team's talk time")
+            continue
+        entry = fit_durations(minutes[(talk["source"] == name).to_numpy()], f"talk of {name}", log)
+        form = handle_form(entry)
+        if form is None:
+            continue
+        m = entry["mean_minutes"]
+        est = Estimate(m["estimate"], m["ci95"][0], m["ci95"][1], m["n"], m["method"])
+        for t in range(len(doc.data["teams"])):
+            doc.put(("teams", t, "handle_by_source", name), {"talk": form},
+                    f"talk mean {est.comment(4)}; best family {entry.get('best')}",
+                    f"teams.*.handle_by_source.{name}.talk")
 
 
 def _unidentified(contact: dict[str, Any], est: dict[str, Estimate], log: FitLog) -> None:
