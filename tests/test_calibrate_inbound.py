@@ -138,7 +138,10 @@ def test_inbound_back_test_in_and_out_of_sample(tmp_path):
 
 def test_capacity_factor_is_one_on_a_floor_that_works_as_measured(tmp_path):
     """On simulated data the agents are exactly as available as their sessions say: factor about 1."""
-    result = calibrate(calls=_calls_log(tmp_path, 8), out=tmp_path / "cal")
+    seen: list[str] = []
+    result = calibrate(calls=_calls_log(tmp_path, 8), out=tmp_path / "cal",
+                       progress=lambda kind, done: seen.append(kind))
+    assert "back-test simulations fitting the capacity factor" in seen  # long work shows progress
     est = result.estimates["capacity_factor"]
     assert est.low <= est.value <= est.high
     assert 0.85 <= est.value <= 1.15 and est.low < 1.1 and est.high > 0.9
@@ -200,3 +203,15 @@ def test_handle_by_source_written_when_sources_differ():
     doc2 = start(load_scenario("baseline"))
     _handle_by_source(same, _talk_by_source(same, FitLog()), doc2, FitLog())
     assert not validate(doc2).teams[0].handle_by_source
+
+
+def test_calls_beside_leads_stay_in_fit_json(tmp_path):
+    scenario = load_scenario(str(_scenario(tmp_path, 6, days=3)))
+    result = simulate(scenario, scenario.run.seed, 0)
+    from leadsim.outputs.logs import write_leads_csv
+
+    leads = write_leads_csv(result, tmp_path / "leads.csv", scenario.calendar.start, scenario.calendar.timezone)
+    calls = write_calls_csv(result, tmp_path / "calls.csv", scenario.calendar.start, scenario.calendar.timezone)
+    out = calibrate(leads=leads, calls=calls, out=tmp_path / "cal", base="baseline")
+    assert "inbound" in out.fit["fits"] and any("mixed inbound and outbound" in w for w in out.fit["warnings"])
+    assert out.scenario.teams[0].staffing is None  # the base's headcount and shifts, not a measured table

@@ -436,7 +436,7 @@ def fit_capacity(doc: Calibrated, target: float, interval: tuple[float, float, i
         values = [simulated_inbound(scenario, r)["wait_mean_seconds"] for r in range(CAPACITY_REPLICATIONS)]
         evaluations += 1
         if progress is not None:
-            progress("capacity-factor simulations", evaluations * CAPACITY_REPLICATIONS)
+            progress("back-test simulations fitting the capacity factor", evaluations * CAPACITY_REPLICATIONS)
         return float(np.mean(values))
 
     lo_s, hi_s = CAPACITY_RANGE
