@@ -96,6 +96,10 @@ def test_inbound_only_scenario_is_written_with_its_fields(tmp_path):
     assert team.staffing is not None and len(team.staffing.dates) == 14
     week = team.staffing.values()
     assert max(week[6:22]) > 3 and max(week[:5]) == 0  # agents on duty only 06:00-22:00
+    assert (tmp_path / "cal" / "fit_patience.png").stat().st_size > 0
+    curves = result.fit["fits"]["inbound"]["patience"]["survival_curves"]
+    assert len(curves["seconds"]) == len(curves["kaplan_meier"]) == len(curves["weibull"]) > 10
+    assert abs(curves["weibull"][len(curves["weibull"]) // 2] - curves["kaplan_meier"][len(curves["weibull"]) // 2]) < 0.1
     text = (tmp_path / "cal" / "calibrated.yaml").read_text(encoding="utf-8")
     assert "day_variance_ratio" in text and "95% CI" in text and "abandonment" in text
     # runnable as it is

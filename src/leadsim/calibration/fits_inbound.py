@@ -67,6 +67,13 @@ def fit_patience(wait: np.ndarray, abandoned: np.ndarray, log: FitLog) -> dict[s
     out["best"] = max(fits, key=lambda k: fits[k]["loglik"] - (1 if k == "weibull" else 0))
     km = kaplan_meier(wait, abandoned)
     out["kaplan_meier"] = km[:: max(1, len(km) // 200)]
+    # Fitted survival beside Kaplan-Meier at the same times (for the plot, fitted vs observed).
+    times = np.array([r["seconds"] for r in out["kaplan_meier"]], dtype=float)
+    out["survival_curves"] = {
+        "seconds": [round(float(t), 3) for t in times],
+        "kaplan_meier": [r["survival"] for r in out["kaplan_meier"]],
+        **{name: [round(float(v), 6) for v in dist.sf(times, *fits[name]["params"])]
+           for name, dist in (("exponential", stats.expon), ("weibull", stats.weibull_min))}}
     return out
 
 
