@@ -86,6 +86,7 @@ def run_plain_simpy(
     max_attempts: int = 6,
     handle_mean: float = 5.0,
     spacing_minutes: float = 60.0,
+    spacing: str = "fixed",
     return_waits: bool = False,
 ) -> dict[str, Any]:
     """Simulate ``n_leads`` leads of the retrial workload in plain SimPy.
@@ -104,7 +105,10 @@ def run_plain_simpy(
             the first attempt).
         handle_mean: Mean of the exponential handle time, minutes.
         spacing_minutes: Wait from the end of a failed attempt to the next
-            request for a rep.
+            request for a rep (with ``spacing="exponential"``: its mean).
+        spacing: ``"fixed"`` (every gap is ``spacing_minutes``) or
+            ``"exponential"`` (each gap drawn per lead and attempt, the
+            textbook retrial queue).
         return_waits: If true, also return ``first_waits``: a float array of
             each lead's first-attempt wait, in arrival order (for statistics).
 
@@ -129,6 +133,9 @@ def run_plain_simpy(
         raise ValueError(f"load must be in (0, 1) for a stable queue, got {load}")
     if not 0.0 < contact_prob <= 1.0:
         raise ValueError(f"contact_prob must be in (0, 1], got {contact_prob}")
+    if spacing not in ("fixed", "exponential"):
+        raise ValueError(f"spacing must be 'fixed' or 'exponential', got {spacing!r}")
+    random_gaps = spacing == "exponential"
 
     rng = np.random.default_rng(seed)
     lam = arrival_rate_for_load(load, reps, handle_mean, contact_prob, max_attempts)
@@ -138,10 +145,11 @@ def run_plain_simpy(
     env = simpy.Environment()
     pool = simpy.Resource(env, capacity=reps)
     first_waits = np.empty(n_leads)
+    fixed_waits = [spacing_minutes] * max_attempts
     # Mutable counters shared by all lead processes (a closure cannot rebind ints).
     tally = {"attempts": 0, "contacts": 0, "busy": 0.0}
 
-    def lead(index: int, handles: list[float], luck: list[float]) -> Generator[Any, Any, None]:
+    def lead(index: int, handles: list[float], luck: list[float], waits: list[float]) -> Generator[Any, Any, None]:
         """One lead's life: request a rep, talk, retry after spacing if not reached."""
         created = env.now
         for attempt in range(max_attempts):
@@ -156,7 +164,7 @@ def run_plain_simpy(
                 tally["contacts"] += 1
                 return
             if attempt + 1 < max_attempts:
-                yield env.timeout(spacing_minutes)
+                yield env.timeout(waits[attempt])
 
     def arrivals() -> Generator[Any, Any, None]:
         """Poisson source: start one lead process per arrival."""
@@ -167,7 +175,8 @@ def run_plain_simpy(
             # and tolist() keeps numpy scalars out of SimPy's event heap.
             handles = rng.exponential(handle_mean, max_attempts).tolist()
             luck = rng.random(max_attempts).tolist()
-            env.process(lead(index, handles, luck))
+            waits = rng.exponential(spacing_minutes, max_attempts).tolist() if random_gaps else fixed_waits
+            env.process(lead(index, handles, luck, waits))
 
     env.process(arrivals())
     started = time.perf_counter()

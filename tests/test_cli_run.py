@@ -90,7 +90,13 @@ def json_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
 
 def test_table_names_the_key_metrics(table_run: tuple[Result, Path]) -> None:
     result, out = table_run
-    table = result.stdout
+    verdict, table = result.stdout.split("\n\n", 1)  # the verdict first (issue 11), then the full table
+    assert verdict.startswith("baseline: 2 measured days, 10 reps, 1 replication (seed 3)\n")
+    assert "1 replication: one draw of luck, no interval" in verdict
+    doc = json.loads((out / "metrics.json").read_text())
+    leads, conversions = (int(doc["metrics"][n]["mean"]) for n in ("leads", "conversions"))
+    assert f"  {leads:,} leads, {conversions:,} conversions, profit " in verdict
+    assert (out / "verdict.txt").read_text().rstrip() == verdict.rstrip()  # the terminal is 100 wide here too
     assert table.startswith("scenario baseline  seed 3  replications 1\n")
     for group in ("VOLUME", "SPEED TO LEAD", "PERSISTENCE", "CONTACT & CONVERSION", "CAPACITY",
                   "INBOUND", "MONEY", "BY SOURCE"):

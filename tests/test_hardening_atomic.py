@@ -145,16 +145,21 @@ def test_kill_9_while_writing_a_csv_never_publishes(tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != MARKER_NAME}
     # The rerun kills itself (SIGKILL: no handler, no clean-up) half-way through writing attempts.csv.
     code = """
-import os, signal, pandas
-real = pandas.DataFrame.to_csv
-def half(self, path, **kw):
-    if str(path).endswith(".tmp") and "attempts" in str(path):
-        text = self.to_csv(None, **kw)
-        with open(path, "w") as f:
-            f.write(text[: len(text) // 2])
-        os.kill(os.getpid(), signal.SIGKILL)
-    return real(self, path, **kw)
-pandas.DataFrame.to_csv = half
+import csv, os, signal
+real = csv.writer
+class Half:  # the CSV logs are written with csv.writer (leadsim.outputs.logs.write_csv_columns)
+    def __init__(self, handle, **kw):
+        self.handle, self.writer = handle, real(handle, **kw)
+    def writerow(self, row):
+        self.writer.writerow(row)
+    def writerows(self, rows):
+        if str(self.handle.name).endswith(".tmp") and "attempts" in str(self.handle.name):
+            rows = list(rows)
+            self.writer.writerows(rows[: len(rows) // 2])
+            self.handle.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.writer.writerows(rows)
+csv.writer = Half
 from leadsim.cli import main
 main(prog_name="leadsim")
 """

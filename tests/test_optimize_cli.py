@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -343,14 +344,28 @@ class _Holdable:
                                      env=dict(os.environ, PYTHONPATH=SRC), start_new_session=True)
         self.reader = os.fdopen(self.read_end, "r", encoding="utf-8", errors="replace")
         self.seen: list[str] = []
+        self.pending = ""  # read off the pipe but not yet a whole line
         self.pid = self.proc.pid
 
     def wait_for(self, needle: str) -> None:
-        for line in self.reader:
-            self.seen.append(line)
-            if needle in line:
-                return
-        pytest.fail(f"worker ended before printing {needle!r}: {''.join(self.seen)[-2000:]}")
+        """Read the worker's lines until one holds ``needle``; fail if the worker exits first.
+
+        The test itself keeps the pipe's write end open (``hold`` needs it), so the pipe never
+        reaches end-of-file while the worker lives or after it dies: watch the process too, or a
+        worker that died early would leave this read blocked for ever.
+        """
+        while True:
+            while "\n" in self.pending:
+                line, self.pending = self.pending.split("\n", 1)
+                self.seen.append(line + "\n")
+                if needle in line:
+                    return
+            ready, _, _ = select.select([self.read_end], [], [], 1.0)
+            if ready:
+                self.pending += os.read(self.read_end, 65536).decode("utf-8", errors="replace")
+            elif self.proc.poll() is not None:
+                pytest.fail(f"worker ended before printing {needle!r}: "
+                            f"{(''.join(self.seen) + self.pending)[-2000:]}")
 
     def hold(self) -> None:
         """Fill the pipe: the worker's next progress line blocks it."""
@@ -367,7 +382,7 @@ class _Holdable:
 
     def release_and_wait(self) -> tuple[int, str]:
         """Read everything (the worker goes on) until it exits."""
-        rest = self.reader.read()
+        rest = self.pending + self.reader.read()
         self.proc.wait(timeout=600)
         return self.proc.returncode, "".join(self.seen) + rest.replace("#", "")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -94,6 +95,23 @@ def test_compare_table_and_whatif_file(tmp_path: Path) -> None:
     assert "WHAT-IF more_reps vs baseline" in table and "rep_occupancy" in table
     assert "share_waited" not in table  # --metric restricts the table
     assert "narrower than unpaired" in table and "compare 2 scenarios" in result.stderr
+
+
+def test_compare_prints_the_verdict_and_the_full_table_only_with_all(tmp_path: Path) -> None:
+    """Issue 11: the headline metrics with a verdict each; every metric behind --all (and in the files)."""
+    args = ("compare", "baseline", "--vary", "teams.sdr.headcount=2", "-r", "3", *SMALL, "--jobs", "1")
+    short = ok(*args, "--out", str(tmp_path / "s")).stdout
+    assert short.startswith("compare with baseline: 3 paired replications, 2 measured days each, seed 1")
+    rows = {line.split("  ")[1].strip(): line for line in short.splitlines()
+            if line.startswith("  ") and line.split("  ")[1].strip()}
+    for label in ("conversions", "profit", "median first call", "contact rate"):
+        assert re.search(r"(better|worse|no detectable difference|no difference)$", rows[label]), rows[label]
+    # Two reps instead of ten: the first call comes later, a verdict the interval must carry.
+    assert rows["median first call"].endswith(" worse"), rows["median first call"]
+    assert "WHAT-IF" not in short and "(every metric: --all, compare.csv, compare.json)" in short
+    full = ok(*args, "--all", "--out", str(tmp_path / "a")).stdout
+    assert full.startswith(short.split("\n(every metric")[0]) and "WHAT-IF teams.sdr.headcount=2 vs baseline" in full
+    assert "share_waited" in full and "share_waited" in (tmp_path / "s" / "compare.csv").read_text()
 
 
 def test_compare_needs_a_whatif() -> None:
@@ -195,8 +213,12 @@ def test_staff_bad_team_and_range() -> None:
 def test_staff_answer(tmp_path: Path) -> None:
     args = ("staff", "erlang_c", "--target", "share_first_attempt_within_5_min>=0.9", "-r", "3", *FAST_MMC)
     table = ok(*args, "--jobs", "2", "--out", str(tmp_path / "t")).stdout
-    assert "answer: 6 reps" in table and "Erlang C: 6 reps on duty" in table
-    assert "rule: the answer is the smallest headcount whose MEAN" in table
+    # Issue 11: the answer first (the rule said in it), one row per headcount with the answer marked,
+    # Erlang C in one sentence.
+    assert table.startswith("erlang_c: 6 reps in team agents meet share_first_attempt_within_5_min >= 90.0% "
+                            "on the mean of 3")
+    assert re.search(r"^\s+6\s.*<- answer$", table, re.MULTILINE), table
+    assert "Erlang C says 6 on duty (the same as 6 simulated)" in table
     doc = json.loads(ok(*args, "--jobs", "1", "--json", "--out", str(tmp_path / "j")).stdout)
     assert doc["headcount"] == 6 and doc["erlang_c"]["reps_on_duty"] == 6
     assert json.loads((tmp_path / "t" / "staff.json").read_text()) == doc

@@ -376,6 +376,10 @@ def _metrics(names: Sequence[str], default: Sequence[str] | None) -> list[str] |
 @jobs_option
 @force_option
 @precision_options
+@click.option("--plots", "draw_plots", is_flag=True,
+              help="Also draw the run's plots (PNG) into plots/ now; `leadsim report` draws them otherwise.")
+@click.option("--report", "make_report", is_flag=True,
+              help="Also write report.html (as `leadsim report RUN_DIR` does).")
 def run(
     scenario: str,
     days: float | None,
@@ -388,17 +392,29 @@ def run(
     precision: str | None,
     max_replications: int,
     force: bool,
+    draw_plots: bool,
+    make_report: bool,
 ) -> None:
     """Simulate a scenario and report speed to lead, penetration, contact and conversions.
 
-    Writes metrics.json, leads.csv, attempts.csv, backlog.csv (the logs of
-    replication 0) and scenario.resolved.yaml to the run folder. Ctrl-C keeps
-    the finished replications (exit status 130; SIGTERM: 143).
+    Prints a verdict (the period, leads, conversions, profit per week, speed to
+    lead, off-hours waits), then the full table. Writes metrics.json, leads.csv,
+    attempts.csv, backlog.csv (the logs of replication 0), reps.csv (per rep
+    and team), plot_data.json, verdict.txt and scenario.resolved.yaml to the run
+    folder (with --plots, the PNG plots in plots/ too; with --report, or later
+    with `leadsim report RUN_DIR`, report.html). Ctrl-C keeps the finished replications (exit status
+    130; SIGTERM: 143).
     """
+    from leadsim.outputs.run_report import write_run_extras
     from leadsim.outputs.runfolder import write_run_folder
     from leadsim.outputs.table import format_summary
     from leadsim.planner.parallel import Interrupted
-    from leadsim.planner.precision import check_maximum, metric_half_width, parse_precision, run_until_precise
+    from leadsim.planner.precision import (
+        check_maximum,
+        metric_half_width,
+        parse_precision,
+        run_until_precise,
+    )
     from leadsim.planner.replicate import aggregate_summaries, run_grid
     from leadsim.scenarios.loader import resolved_yaml
 
@@ -434,9 +450,12 @@ def run(
     with writing_results(folder) as stage:
         # Without replication 0 (interrupted before it finished) there are no logs to write.
         write_run_folder(stage, resolved, doc, runs[0].result, resolved_yaml(resolved))
+        verdict = write_run_extras(stage, resolved, doc, runs[0].result, draw_plots,
+                                   folder if make_report else None)
     if as_json:
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
+        click.echo("\n".join(verdict) + "\n")
         click.echo(format_summary(doc))
         if outcome is not None:
             click.echo(f"\n{outcome.describe()}")
@@ -445,6 +464,36 @@ def run(
         click.echo(outcome.describe(), err=True)
     if stopped is not None:
         _interrupted(f"{len(runs)} of {stopped.total} replications finished", folder)
+
+
+# ---------------------------------------------------------------- report
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(file_okay=False, path_type=Path))
+def report(run_dir: Path) -> None:
+    """Write report.html into a `leadsim run` folder: one self-contained file to forward.
+
+    The verdict first, then the plots (one sentence each), the key figures, the
+    reps' results, the scenario as run, the seed, the leadsim version and the
+    command that reproduces the run. Images are embedded; nothing is fetched.
+    """
+    from leadsim.outputs.atomic import write_text_atomic
+    from leadsim.outputs.report_html import ReportError, build_report
+
+    if not run_dir.is_dir():
+        raise BadInput(f"{run_dir}/: no such folder (give a folder `leadsim run` wrote)")
+    folder = claim_folder(str(run_dir), run_dir.name)
+    try:
+        text = build_report(folder)
+    except ReportError as exc:
+        raise BadInput(str(exc)) from None
+    with interrupts.deferred(_finishing_notice):
+        try:
+            path = write_text_atomic(folder / "report.html", text)
+        except OSError as exc:
+            raise RunFolderError(f"cannot write {folder}/report.html: {exc.strerror or exc}") from None
+    click.echo(f"Report written to {path}")
 
 
 # ---------------------------------------------------------------- compare
@@ -459,21 +508,31 @@ def run(
               "(repeatable).")
 @planning_options
 @precision_options
-@click.option("--metric", "metrics", multiple=True, help="Show only these metrics in the table (repeatable).")
+@click.option("--metric", "metrics", multiple=True,
+              help="Show the full table for only these metrics (repeatable; implies --all).")
+@click.option("--all", "show_all", is_flag=True, help="Also print the full table: every metric of every what-if.")
 def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replications: int, seed: int | None,
             days: float | None, overrides: tuple[str, ...], out: str | None, as_json: bool, jobs: int | None,
-            force: bool, precision: str | None, max_replications: int, metrics: tuple[str, ...]) -> None:
+            force: bool, precision: str | None, max_replications: int, metrics: tuple[str, ...],
+            show_all: bool) -> None:
     """Compare what-ifs with a base, paired by replication (common random numbers).
 
-    Every scenario runs the same replications with the same seed; the table
-    shows, per metric, each what-if's value, its difference from the base with
-    a 95% paired interval, and whether it is significant. Writes compare.json,
-    compare.csv and metrics/<scenario>.json to the run folder.
+    Every scenario runs the same replications with the same seed. Prints, per
+    what-if, the headline metrics (conversions, profit, median first call,
+    contact rate) with the paired 95% interval of the difference and a verdict
+    (better / worse / no detectable difference); --all adds the full table
+    (every metric, significance, unpaired widths). Writes compare.json,
+    compare.csv and metrics/<scenario>.json (every metric) to the run folder.
     """
     from pathlib import Path
 
-    from leadsim.outputs.planning_files import compare_doc, interrupted_doc, write_compare
+    from leadsim.outputs.planning_files import (
+        compare_doc,
+        interrupted_doc,
+        write_compare,
+    )
     from leadsim.outputs.planning_tables import format_compare
+    from leadsim.outputs.verdict import compare_verdict, terminal_width
     from leadsim.planner.compare import plan_variations, run_compare, unique_names
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.precision import check_maximum, parse_precision
@@ -516,14 +575,19 @@ def compare(base: str, whatifs: tuple[str, ...], vary: tuple[str, ...], replicat
             _interrupted("no complete pair of replications (each scenario's finished ones are in metrics/)",
                          folder)
         click.echo(json.dumps(compare_doc(partial, requested), indent=2) if as_json
-                   else format_compare(partial, shown))
+                   else "\n".join(compare_verdict(partial, scenarios[0].run.days, terminal_width()))
+                   + ("\n\n" + format_compare(partial, shown) if show_all or shown else ""))
         _interrupted(f"{partial.replications} complete pairs of replications", folder)
     with writing_results(folder) as stage:
         write_compare(stage, comparison, {n: aggregate_summaries(g, n, root) for n, g in zip(names, grid)})
     if as_json:
         click.echo(json.dumps(comparison.as_json(), indent=2, allow_nan=False))
     else:
-        click.echo(format_compare(comparison, shown))
+        click.echo("\n".join(compare_verdict(comparison, scenarios[0].run.days, terminal_width())))
+        if show_all or shown:
+            click.echo("\n" + format_compare(comparison, shown))
+        else:
+            click.echo("\n(every metric: --all, compare.csv, compare.json)")
         if comparison.precision is not None:
             click.echo(f"\n{comparison.precision.describe()} (widest paired interval over the what-ifs)")
         click.echo(f"\nResults written to {folder}/")
@@ -549,8 +613,13 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     with intervals) and sweep.png (a line plot with interval bands for one
     parameter, heat maps for two) to the run folder.
     """
-    from leadsim.outputs.planning_files import mark_partial_points, sweep_doc, write_sweep
+    from leadsim.outputs.planning_files import (
+        mark_partial_points,
+        sweep_doc,
+        write_sweep,
+    )
     from leadsim.outputs.planning_tables import format_sweep, sweep_title
+    from leadsim.outputs.verdict import sweep_verdict, terminal_width
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.sweep import check_params, load_points, parse_param, run_sweep
 
@@ -573,6 +642,8 @@ def sweep(scenario: str, params: tuple[str, ...], replications: int, seed: int |
     if as_json:
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
+        click.echo("\n".join(sweep_verdict(rows, paths, shown, replications, root, points[0].run.days,
+                                           terminal_width())) + "\n")
         click.echo(format_sweep(rows, paths, shown, replications, root))
         click.echo(f"\nResults written to {folder}/")
     if stopped:
@@ -603,7 +674,8 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     interval meets it too is reported as well. Writes staff.json and staff.csv.
     """
     from leadsim.outputs.planning_files import staffing_doc, write_staffing
-    from leadsim.outputs.planning_tables import format_staffing
+    from leadsim.outputs.run_report import scenario_currency
+    from leadsim.outputs.verdict import staff_verdict, terminal_width
     from leadsim.planner.parallel import Interrupted
     from leadsim.planner.staffing import (
         add_erlang,
@@ -641,7 +713,8 @@ def staff(scenario: str, target: str, team: str | None, low: int, high: int, rep
     if as_json:
         click.echo(json.dumps(staffing_doc(answer, resolved.name), indent=2, allow_nan=False))
     else:
-        click.echo(format_staffing(answer, resolved.name))
+        click.echo("\n".join(staff_verdict(answer, resolved.name, resolved.run.days, scenario_currency(resolved),
+                                           terminal_width())))
         if by_table:
             click.echo(f"\nTeam {chosen.name!r} is staffed by a table: each headcount above is a staffing_scale "
                        "in percent of its table (100 = the table as written).")

@@ -17,7 +17,7 @@ from leadsim.engine.config import (
     EngineConfig,
     OutcomeRules,
 )
-from leadsim.engine.core import Engine, EngineError
+from leadsim.engine.core import Engine, EngineError, GapProvider
 from leadsim.engine.state import LeadState
 from leadsim.engine.types import (
     CALL_OUTCOMES,
@@ -42,6 +42,7 @@ __all__ = [
     "EngineConfig",
     "EngineError",
     "FloorCalendar",
+    "GapProvider",
     "LeadClosed",
     "LeadState",
     "NewLead",

@@ -169,6 +169,9 @@ class CadenceRules:
         call_target: counted attempts before an unreached lead is exhausted (an int >= 1).
         spacing: minimum minutes (>= 0) before attempt k+1 (index k); the last value repeats.
             Index 0 counts from creation, later ones from the end of the previous attempt.
+            An entry may be None: that gap is random, and the engine asks its host's gap
+            provider for it (see :class:`leadsim.engine.core.Engine`; the engine itself
+            draws nothing).
         spacing_in_calling_time: count spacing only inside the calling window.
         window, window_in_lead_time, max_per_day, max_per_24h: the default call rules
             (as in :class:`CallRules`).
@@ -180,7 +183,7 @@ class CadenceRules:
     """
 
     call_target: int = 6
-    spacing: tuple[float, ...] = (0.0,)
+    spacing: tuple[float | None, ...] = (0.0,)
     spacing_in_calling_time: bool = False
     window: tuple[float, float] = (480.0, 1200.0)
     window_in_lead_time: bool = True
@@ -202,7 +205,7 @@ class CadenceRules:
         if not isinstance(self.spacing, tuple) or not self.spacing:
             _fail(owner, "spacing", "a non-empty tuple of minutes", self.spacing, TypeError)
         for index, minutes in enumerate(self.spacing):
-            _check_number(owner, f"spacing[{index}]", minutes)
+            _check_number(owner, f"spacing[{index}]", minutes, optional=True)
         _check_bool(owner, "spacing_in_calling_time", self.spacing_in_calling_time)
         # The default call rules follow CallRules' checks (named as this class's fields).
         _check_window(owner, self.window)
@@ -230,8 +233,13 @@ class CadenceRules:
         _check_number(owner, "nurture_minutes", self.nurture_minutes, strict=True, optional=True)
         _check_number(owner, "callback_delay", self.callback_delay)
 
-    def spacing_before(self, attempt: int) -> float:
-        """Minimum spacing before attempt number ``attempt`` (1-based)."""
+    @property
+    def random_spacing(self) -> bool:
+        """True if some gap of the schedule is drawn by the host (a None entry)."""
+        return any(s is None for s in self.spacing)
+
+    def spacing_before(self, attempt: int) -> float | None:
+        """Minimum spacing before attempt number ``attempt`` (1-based); None: drawn by the host."""
         index = attempt - 1
         return self.spacing[index] if index < len(self.spacing) else self.spacing[-1]
 

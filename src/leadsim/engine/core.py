@@ -15,6 +15,15 @@ The host tells it what happened and asks it what to do:
   idle floor can sleep until then;
 - :meth:`Engine.close_all` at the end (a simulation's censoring, a floor's shutdown).
 
+A cadence may space attempts at random (a ``None`` entry in
+``CadenceRules.spacing``). The engine still draws nothing: the host passes a
+*gap provider* ``gap(lead_id, attempt, index) -> minutes`` to the constructor,
+and the engine calls it once whenever it schedules attempt ``attempt`` of a lead
+(1 = the first, spaced from creation) under the random entry ``index`` of the
+schedule. A simulator answers from the lead's own random stream (common random
+numbers); a live floor from its own rule or generator. Cadences with only fixed
+gaps never call it and need none.
+
 Time is always passed in (floor minutes). The engine never sleeps, reads a clock
 or draws a random number. Leaving leads and non-call steps are reported to the
 ``on_close`` and ``on_step`` listeners.
@@ -81,8 +90,16 @@ from leadsim.vocabulary import (
 _new_tuple = tuple.__new__
 
 
+#: The host's gap provider: (lead id, attempt number, spacing index) -> minutes.
+GapProvider = Callable[[int, int, int], float]
+
+
 def _ignore(_: object) -> None:
     return None
+
+
+def _no_gap(lead_id: int, attempt: int, index: int) -> float:
+    raise EngineError("no gap provider")  # unreachable: the constructor checks
 
 
 class EngineError(RuntimeError):
@@ -97,6 +114,13 @@ class Engine(Distribution):
         calendar: converts floor minutes to the leads' local time.
         on_close: called with a :class:`LeadClosed` whenever a lead leaves the cadence.
         on_step: called with a :class:`StepSent` when a non-call step goes out.
+        gap: the gap provider, ``gap(lead_id, attempt, index) -> minutes >= 0``: the wait
+            before attempt number ``attempt`` of the lead, for the random entry ``index``
+            of ``config.cadence.spacing``. Required when an entry is None, else unused.
+
+    Raises:
+        EngineError: on a distribution mode the engine does not implement, or a random
+            spacing entry without a gap provider.
     """
 
     def __init__(
@@ -105,7 +129,13 @@ class Engine(Distribution):
         calendar: FloorCalendar,
         on_close: Callable[[LeadClosed], None] = _ignore,
         on_step: Callable[[StepSent], None] = _ignore,
+        gap: GapProvider | None = None,
     ) -> None:
+        if config.cadence.random_spacing and gap is None:
+            raise EngineError(
+                f"cadence spacing {list(config.cadence.spacing)} has random entries (None): "
+                "the host must pass a gap provider, gap(lead_id, attempt, index) -> minutes"
+            )
         if config.distribution.mode not in IMPLEMENTED_MODES:
             raise EngineError(
                 f"distribution mode {config.distribution.mode!r} is not implemented by the engine; "
@@ -151,6 +181,7 @@ class Engine(Distribution):
         self._call_target = self._cad.call_target
         self._spacing = self._cad.spacing
         self._first_spacing = self._cad.spacing_before(1)
+        self._gap: GapProvider = gap if gap is not None else _no_gap
         self._spacing_in_calling_time = self._cad.spacing_in_calling_time
         self._recycle_attempts = (
             self._dist.recycle_after_attempts if self._dist.mode == OWNER_RECYCLE else None
@@ -221,10 +252,13 @@ class Engine(Distribution):
         if live:
             self._ring(state, created_at)
             return
+        first = self._first_spacing
+        if first is None:  # a random gap: the host draws it
+            first = self._gap(lead_id, 1, 0)
         if self._spacing_in_calling_time:
-            earliest = plus_calling_time(self, state, created_at, self._first_spacing)
+            earliest = plus_calling_time(self, state, created_at, first)
         else:
-            earliest = created_at + self._first_spacing
+            earliest = created_at + first
         earliest = earliest if earliest > now else now  # max(now, earliest) without the call
         due = earliest if state.rules is self._anytime else callable_from(self, state, earliest)
         if due <= now:
@@ -350,7 +384,10 @@ class Engine(Distribution):
             earliest = now + retry
         else:
             schedule = self._spacing
-            spacing = schedule[counted] if counted < len(schedule) else schedule[-1]  # spacing_before(counted + 1)
+            index = counted if counted < len(schedule) else len(schedule) - 1
+            spacing = schedule[index]  # spacing_before(counted + 1)
+            if spacing is None:  # a random gap: the host draws it, for the attempt it precedes
+                spacing = self._gap(lead_id, lead.attempts + 1, index)
             earliest = plus_calling_time(self, lead, now, spacing) if self._spacing_in_calling_time else now + spacing
         # _schedule, inlined
         lead.version += 1

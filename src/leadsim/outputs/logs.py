@@ -17,15 +17,25 @@ second (e.g. ``2026-01-05T08:03:12-06:00``); a floor minute m is the instant
 ``calendar_start 00:00`` (floor local time) plus m real minutes, so clocks
 change at DST but elapsed time does not jump. Everything is vectorised: a
 million rows cost seconds, not minutes.
+
+Writing needs no pandas (``leadsim run`` would spend a third of a second just
+importing it): columns are turned into strings exactly as ``DataFrame.to_csv``
+turns them (floats by numpy's ``astype(str)``, missing values as empty fields)
+and written with the :mod:`csv` module pandas uses, so the files are
+byte-identical to pandas' (tests/test_regression_golden_output.py). The
+``*_frame`` functions still return DataFrames for callers that want one.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import zoneinfo
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from leadsim.outputs.atomic import atomic_path
 from leadsim.simulator.results import (
@@ -37,6 +47,9 @@ from leadsim.simulator.results import (
     RunResult,
     counted_leads,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LEAD_COLUMNS: tuple[str, ...] = (
     "lead_id", "created_at", "source", "timezone", "value", "converted_at",
@@ -70,18 +83,55 @@ def format_timestamps(minutes: np.ndarray, calendar_start: dt.date, timezone: st
     ok = np.isfinite(minutes)
     if not ok.any():
         return out
-    # Midnight can fall in a DST gap or overlap in a few zones; take the later/first instant.
-    start = pd.Timestamp(calendar_start).tz_localize(
-        timezone, ambiguous=True, nonexistent="shift_forward"
-    )
-    seconds = np.rint(minutes[ok] * 60.0).astype(np.int64)
-    utc = pd.DatetimeIndex(start.tz_convert("UTC") + pd.to_timedelta(seconds, unit="s"))
-    wall = utc.tz_convert(timezone).tz_localize(None)
-    # total_seconds, not asi8: pandas may pick any resolution (s, ms, us, ns) for the index.
-    offset_min = np.rint((wall - utc.tz_localize(None)).total_seconds() / 60.0).astype(np.int64)
-    wall_sec = wall.values.astype("datetime64[s]").astype(np.int64)
+    zone = zoneinfo.ZoneInfo(timezone)
+    utc = _local_midnight_utc(calendar_start, zone) + np.rint(minutes[ok] * 60.0).astype(np.int64)
+    offset_sec = _utc_offsets(utc, zone)
+    wall_sec = utc + offset_sec
+    offset_min = np.rint(offset_sec / 60.0).astype(np.int64)
     out[ok] = _iso_strings(wall_sec, offset_min)
     return out
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _offset_at(utc_second: int, zone: zoneinfo.ZoneInfo) -> int:
+    """The zone's UTC offset in seconds at a UTC instant (seconds since 1970)."""
+    offset = (_EPOCH + dt.timedelta(seconds=utc_second)).astimezone(zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
+def _local_midnight_utc(day: dt.date, zone: zoneinfo.ZoneInfo) -> int:
+    """UTC seconds of 00:00 local on ``day``, as pandas' ``tz_localize(ambiguous=True,
+    nonexistent="shift_forward")``: the first instant if midnight repeats, the end of
+    the gap if midnight does not exist (a few zones change clocks at midnight)."""
+    naive = dt.datetime.combine(day, dt.time(0))
+    first = int((naive.replace(tzinfo=zone, fold=0) - _EPOCH).total_seconds())
+    if (_EPOCH + dt.timedelta(seconds=first)).astimezone(zone).replace(tzinfo=None) == naive:
+        return first
+    # Midnight falls in a gap: fold=1 reads it with the later offset (an instant before
+    # the change); the change itself, where the wall clock jumps past midnight, is it.
+    t = int((naive.replace(tzinfo=zone, fold=1) - _EPOCH).total_seconds())
+    while _offset_at(t, zone) == _offset_at(t - 1, zone) and t < first:
+        t += 1
+    return t
+
+
+def _utc_offsets(utc: np.ndarray, zone: zoneinfo.ZoneInfo) -> np.ndarray:
+    """Per UTC instant (seconds since 1970), the zone's offset in seconds.
+
+    Offsets are looked up once per distinct hour; only instants in an hour that
+    contains a change (a DST switch) are looked up one by one.
+    """
+    hours, index = np.unique(utc // 3600, return_inverse=True)
+    index = index.ravel()
+    at_start = np.array([_offset_at(int(h) * 3600, zone) for h in hours], dtype=np.int64)
+    at_end = np.array([_offset_at(int(h) * 3600 + 3599, zone) for h in hours], dtype=np.int64)
+    offsets = at_start[index]
+    changing = np.flatnonzero((at_start != at_end)[index])
+    for i in changing.tolist():
+        offsets[i] = _offset_at(int(utc[i]), zone)
+    return offsets
 
 
 _SECONDS_PER_DAY = 86_400
@@ -140,7 +190,14 @@ def _rep_ids(reps: np.ndarray) -> np.ndarray:
 
 
 def leads_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd.DataFrame:
-    """The leads table (one row per lead) in the canonical schema plus extras.
+    """The leads table (one row per lead) in the canonical schema plus extras, as a DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(leads_columns(result, calendar_start, timezone), columns=list(LEAD_COLUMNS))
+
+
+def leads_columns(result: RunResult, calendar_start: dt.date, timezone: str) -> dict[str, np.ndarray]:
+    """The leads table (one row per lead) in the canonical schema plus extras, column by column.
 
     ``value`` is the source's value per conversion for converted leads and empty
     otherwise; ``converted_at`` is the lead's ``closed_at`` (when it converted)
@@ -157,7 +214,7 @@ def leads_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd
         return format_timestamps(minutes, calendar_start, timezone)
 
     counted = counted_leads(result)
-    return pd.DataFrame({
+    return {
         "lead_id": np.arange(n, dtype=np.int64),
         "created_at": stamp(leads.created),
         "source": _names(leads.source, result.source_names),
@@ -172,7 +229,7 @@ def leads_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd
         "quality": np.round(leads.quality.astype(np.float64), 6),
         "credited_rep": _rep_ids(leads.rep),
         "credited_team": _credited_teams(result),
-    }, columns=list(LEAD_COLUMNS))
+    }
 
 
 def _credited_teams(result: RunResult) -> np.ndarray:
@@ -187,13 +244,20 @@ def _credited_teams(result: RunResult) -> np.ndarray:
 
 
 def attempts_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd.DataFrame:
-    """The activities table (one row per attempt or step) in the canonical schema plus extras.
+    """The activities table (one row per attempt or step) in the canonical schema plus extras, as a DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(attempts_columns(result, calendar_start, timezone), columns=list(ATTEMPT_COLUMNS))
+
+
+def attempts_columns(result: RunResult, calendar_start: dt.date, timezone: str) -> dict[str, np.ndarray]:
+    """The activities table (one row per attempt or step) in the canonical schema plus extras, column by column.
 
     ``duration_seconds`` is rep time (ring or talk plus wrap) rounded to 0.1 s;
     non-call steps have an empty ``rep_id`` and ``outcome`` and attempt 0.
     """
     att = result.attempts
-    return pd.DataFrame({
+    return {
         "lead_id": att.lead.astype(np.int64),
         "rep_id": _rep_ids(att.rep),
         "started_at": format_timestamps(att.start, calendar_start, timezone),
@@ -202,7 +266,7 @@ def attempts_frame(result: RunResult, calendar_start: dt.date, timezone: str) ->
         "duration_seconds": np.round(att.duration.astype(np.float64) * 60.0, 1),
         "attempt": att.attempt.astype(np.int64),
         "owner_rep": _rep_ids(att.owner if att.owner is not None else np.full(len(att), -1)),
-    }, columns=list(ATTEMPT_COLUMNS))
+    }
 
 
 def format_timestamps_ms(minutes: np.ndarray, calendar_start: dt.date, timezone: str) -> np.ndarray:
@@ -295,7 +359,7 @@ def write_leads_csv(result: RunResult, path: str | Path, calendar_start: dt.date
     Returns:
         The path written.
     """
-    return _write_csv(leads_frame(result, calendar_start, timezone), path)
+    return write_csv_columns(leads_columns(result, calendar_start, timezone), path)
 
 
 def write_attempts_csv(result: RunResult, path: str | Path, calendar_start: dt.date,
@@ -311,12 +375,32 @@ def write_attempts_csv(result: RunResult, path: str | Path, calendar_start: dt.d
     Returns:
         The path written.
     """
-    return _write_csv(attempts_frame(result, calendar_start, timezone), path)
+    return write_csv_columns(attempts_columns(result, calendar_start, timezone), path)
 
 
-def _write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a log table as CSV (missing values as empty fields) and return the path."""
+def _cells(values: Any) -> list[Any]:
+    """A column's CSV cells, as ``DataFrame.to_csv`` makes them (floats: numpy's str, NaN: "")."""
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        text = array.astype(str).astype(object)
+        text[np.isnan(array)] = ""
+        return text.tolist()
+    return array.tolist()  # ints and strings: the csv module writes their str()
+
+
+def write_csv_columns(columns: Mapping[str, Any], path: str | Path) -> Path:
+    """Write columns as CSV, byte for byte as ``pd.DataFrame(columns).to_csv(path, index=False)``.
+
+    Missing float values are written as empty fields. The file appears under its
+    name only once complete.
+
+    Returns:
+        The path written.
+    """
     path = Path(path)
-    with atomic_path(path) as tmp:  # never a truncated CSV under the real name
-        frame.to_csv(tmp, index=False, na_rep="")
+    cells = [_cells(values) for values in columns.values()]
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")  # pandas' defaults: QUOTE_MINIMAL, '"'
+        writer.writerow(list(columns))
+        writer.writerows(zip(*cells))
     return path

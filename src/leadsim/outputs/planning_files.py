@@ -175,7 +175,7 @@ def staffing_doc(answer: StaffingAnswer, scenario: str) -> dict[str, Any]:
         "headcount_95pct_confident": answer.by_interval,
         "evaluated": [
             {"headcount": c.headcount, "mean": c.mean, "ci_low": c.ci_low, "ci_high": c.ci_high,
-             "meets": c.meets, "meets_confidently": c.meets_confidently, "floor": c.floor}
+             "meets": c.meets, "meets_confidently": c.meets_confidently, **c.extras, "floor": c.floor}
             for c in answer.candidates
         ],
         "erlang_c": None if erlang is None else {

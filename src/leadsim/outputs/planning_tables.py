@@ -1,4 +1,4 @@
-"""Readable terminal tables for the planners: compare, sweep and staff.
+"""Readable terminal tables for the planners: compare and sweep (staff: outputs/verdict.py).
 
 Numbers are formatted as in ``leadsim run``'s table (shares as percentages);
 a difference of two shares is shown in percentage points ("pp").
@@ -15,7 +15,6 @@ from leadsim.simulator.metrics import METRICS, METRICS_BY_NAME
 
 if TYPE_CHECKING:  # only for annotations: outputs never run a planner
     from leadsim.planner.compare import Comparison, Difference
-    from leadsim.planner.staffing import StaffingAnswer
 
 _NAME = 36
 _COL = 12
@@ -145,51 +144,4 @@ def format_sweep(rows: Sequence[dict[str, Any]], params: Sequence[str], metrics:
                 text += f" ±{format_diff((high - low) / 2, unit, False).replace(' pp', '')}"
             cells += f"{text:>{cols[m]}}"
         lines.append(cells)
-    return "\n".join(lines)
-
-
-def _reps(n: int) -> str:
-    return f"{n} rep" if n == 1 else f"{n} reps"
-
-
-def format_staffing(answer: StaffingAnswer, scenario_name: str) -> str:
-    """The staffing answer: the evaluated headcounts, the answer, Erlang C and why they differ."""
-    t = answer.target
-    unit = _unit(t.metric)
-    lines = [
-        f"staff: scenario {scenario_name}, team {answer.team}, target {t.metric} {t.op} "
-        f"{format_value(t.value, unit)}",
-        f"rule: the answer is the smallest headcount whose MEAN over {answer.replications} "
-        f"replications meets the target (seed {answer.seed}, the same seeds at every headcount); "
-        "'confident' means the 95% interval's conservative end meets it too.",
-        "",
-        f"  {'headcount':>9}  {'mean':>10}  {'95% interval':<26}{'meets':<7}confident",
-    ]
-    for c in answer.candidates:
-        interval = "" if c.ci_low is None or c.ci_high is None else \
-            f"[{format_value(c.ci_low, unit)}, {format_value(c.ci_high, unit)}]"
-        lines.append(f"  {c.headcount:>9}  {format_value(c.mean, unit):>10}  {interval:<26}"
-                     f"{'yes' if c.meets else 'no':<7}{'yes' if c.meets_confidently else 'no'}")
-    lines.append("")
-    chosen = answer.candidate(answer.by_mean)
-    if chosen is None:
-        lines.append(f"answer: no headcount from {answer.low} to {answer.high} meets the target on the mean.")
-    else:
-        interval = "" if chosen.ci_low is None or chosen.ci_high is None else \
-            f", 95% interval [{format_value(chosen.ci_low, unit)}, {format_value(chosen.ci_high, unit)}]"
-        lines.append(f"answer: {_reps(chosen.headcount)} (mean {format_value(chosen.mean, unit)}{interval}).")
-        confident = "none up to the maximum" if answer.by_interval is None else _reps(answer.by_interval)
-        lines.append(f"with 95% confidence (interval's conservative end meets the target): {confident}.")
-    if answer.interrupted:
-        lines.append("(interrupted: the search stopped early; the answer may be incomplete)")
-    erlang = answer.erlang
-    if erlang is not None:
-        rate = erlang.arrival_rate_per_min * 60
-        if erlang.servers is not None:
-            lines.append(f"Erlang C: {_reps(erlang.servers)} on duty, for {rate:.1f} leads an hour "
-                         f"(the window's average) and a {erlang.handle_min:.2f}-minute mean first call.")
-        else:
-            lines.append(f"Erlang C: no answer ({erlang.reason}).")
-    if answer.explanation:
-        lines.append(f"why they differ: {answer.explanation}")
     return "\n".join(lines)

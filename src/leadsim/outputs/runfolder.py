@@ -35,7 +35,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from leadsim.outputs.atomic import atomic_path, clean_temporaries, write_text_atomic
+from leadsim.outputs.atomic import clean_temporaries, write_text_atomic
 from leadsim.outputs.outdir import (
     check_out_path,
     default_folder_name,
@@ -73,6 +73,8 @@ OUTPUT_NAMES: set[str] = {
     "metrics.json", "leads.csv", "attempts.csv", "backlog.csv", "scenario.resolved.yaml",
     "compare.json", "compare.csv", "metrics", "sweep.json", "sweep.csv", "sweep.png",
     "staff.json", "staff.csv",
+    # a run's plot data, plots, per-rep table, verdict and HTML report (outputs/run_plots*.py, report_html.py)
+    "plot_data.json", "plots", "reps.csv", "verdict.txt", "report.html",
 }
 
 #: Each command's manifest: written last, so its presence means the folder is complete
@@ -272,22 +274,16 @@ def write_backlog_csv(result: Any, path: str | Path, calendar_start: dt.date, ti
         calendar_start: the scenario's day 0.
         timezone: the floor's zone (timestamps are written in it).
     """
-    import pandas as pd
-
-    from leadsim.outputs.logs import format_timestamps
+    from leadsim.outputs.logs import format_timestamps, write_csv_columns
 
     samples = result.backlog
-    frame = pd.DataFrame(
-        {
-            "at": format_timestamps(samples.time, calendar_start, timezone),
-            "minute": samples.time,
-            "due_leads": samples.due,
-            "due_new_leads": samples.new,
-        }
-    )
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
-    return Path(path)
+    columns = {
+        "at": format_timestamps(samples.time, calendar_start, timezone),
+        "minute": samples.time,
+        "due_leads": samples.due,
+        "due_new_leads": samples.new,
+    }
+    return write_csv_columns(columns, path)  # as pandas' to_csv wrote it, without importing pandas
 
 
 def write_run_folder(folder: Path, scenario: Any, doc: dict[str, Any], first: Any | None,

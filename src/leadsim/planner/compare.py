@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats as _scipy_stats
 
 from leadsim.planner.parallel import Interrupted, Reporter, null_reporter
 from leadsim.planner.precision import Grid, PrecisionOutcome, PrecisionTarget, half_width, run_until_precise
 from leadsim.planner.replicate import run_grid
 from leadsim.planner.specs import SpecError
-from leadsim.planner.stats import summarize
+from leadsim.planner.stats import summarize, t_quantile
 from leadsim.simulator.metrics import METRIC_NAMES
 
 
@@ -112,7 +111,7 @@ def welch_interval(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndar
     if se2 <= 0:
         return diff, diff
     df = se2 ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
-    half = float(_scipy_stats.t.ppf(0.5 + confidence / 2.0, df=df)) * math.sqrt(se2)
+    half = t_quantile(0.5 + confidence / 2.0, df) * math.sqrt(se2)
     return diff - half, diff + half
 
 

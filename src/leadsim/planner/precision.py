@@ -118,9 +118,9 @@ def next_total(done: int, half: float | None, target: float, maximum: int) -> in
 
 def _t975(df: int) -> float:
     """The 97.5% quantile of Student's t with ``df`` degrees of freedom."""
-    from scipy import stats
+    from leadsim.planner.stats import t_quantile
 
-    return float(stats.t.ppf(0.975, df=max(df, 1)))
+    return t_quantile(0.975, max(df, 1))
 
 
 def run_until_precise(

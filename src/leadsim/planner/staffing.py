@@ -201,6 +201,7 @@ class Candidate:
     meets: bool  # the mean meets the target
     meets_confidently: bool  # the interval's conservative side meets it
     floor: dict[str, float] = field(default_factory=dict)  # mean floor facts
+    extras: dict[str, float | None] = field(default_factory=dict)  # means of STAFF_EXTRAS (the staff table)
 
 
 @dataclass
@@ -238,6 +239,14 @@ class StaffingAnswer:
     def candidate(self, headcount: int | None) -> Candidate | None:
         """The evaluated candidate with this headcount, if any."""
         return next((c for c in self.candidates if c.headcount == headcount), None)
+
+
+#: Metrics whose means every evaluated headcount keeps for the staff table (cost, conversions, profit).
+STAFF_EXTRAS: tuple[str, ...] = ("cost", "conversions", "profit")
+
+
+def _extras(runs: list[RepSummary]) -> dict[str, float | None]:
+    return {name: summarize([r.metrics[name] for r in runs]).mean for name in STAFF_EXTRAS}
 
 
 def _mean_facts(runs: list[RepSummary]) -> dict[str, float]:
@@ -334,7 +343,8 @@ def find_headcount(
                 runs = run_grid([scenario_for(h)], range(replications), seed, jobs=jobs, progress=bar)[0]
             s = summarize([r.metrics[target.metric] for r in runs])
             cache[h] = Candidate(h, s.mean, s.ci_low, s.ci_high, target.met(s.mean),
-                                 target.met(target.conservative(s.ci_low, s.ci_high)), _mean_facts(runs))
+                                 target.met(target.conservative(s.ci_low, s.ci_high)), _mean_facts(runs),
+                                 _extras(runs))
             answer.candidates = sorted(cache.values(), key=lambda c: c.headcount)
         return cache[h]
 

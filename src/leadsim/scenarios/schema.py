@@ -366,6 +366,67 @@ class PatienceEmpirical(Strict):
 PatienceDist = PatienceFixed | PatienceExponential | PatienceLognormal | PatienceWeibull | PatienceEmpirical
 
 
+class SpacingFixed(Strict):
+    """A constant gap between attempts, minutes (the same as a bare number)."""
+
+    fixed: Minutes = Field(description="The gap, minutes.")
+
+
+class SpacingExponential(Strict):
+    """Exponentially distributed gaps (the textbook retrial queue's spacing)."""
+
+    class Params(Strict):
+        mean: PositiveMinutes = Field(description="Mean gap, minutes.")
+
+    exponential: Params
+
+
+class SpacingLognormal(Strict):
+    """Lognormally distributed gaps, given by the mean and standard deviation in minutes."""
+
+    class Params(Strict):
+        mean: PositiveMinutes = Field(description="Mean gap, minutes.")
+        sd: PositiveMinutes = Field(description="Standard deviation, minutes.")
+
+    lognormal: Params
+
+
+class SpacingWeibull(Strict):
+    """Weibull distributed gaps: P(gap > x) = exp(-(x / scale) ** shape)."""
+
+    class Params(Strict):
+        shape: WeibullShape = Field(description="Shape k (1: exponential).")
+        scale: PositiveMinutes = Field(description="Scale, minutes (the 63rd percentile).")
+
+    weibull: Params
+
+
+class SpacingEmpirical(Strict):
+    """An empirical gap distribution in minutes: a discrete table or interpolated quantiles."""
+
+    class Params(Strict):
+        values: list[Minutes] = Field(
+            min_length=1, max_length=MAX_EMPIRICAL_POINTS,
+            description="Gaps, minutes (non-decreasing when quantiles are given).")
+        probabilities: list[Weight] | None = Field(
+            None, description="Relative weight of each value (a discrete distribution).")
+        quantiles: list[Share] | None = Field(
+            None, description="Cumulative probability at each value, 0 first and 1 last; "
+            "gaps in between are interpolated linearly.")
+
+        @model_validator(mode="after")
+        def _table(self) -> SpacingEmpirical.Params:
+            check_empirical(self.values, self.probabilities, self.quantiles)
+            return self
+
+    empirical: Params
+
+
+#: A gap of the spacing schedule drawn at random, per lead and per attempt (see
+#: leadsim.simulator.spacing): the same forms as handle times, bounded as spacing.
+SpacingDist = SpacingFixed | SpacingExponential | SpacingLognormal | SpacingWeibull | SpacingEmpirical
+
+
 class Abandonment(Strict):
     """What happens after an inbound caller hangs up unanswered."""
 
@@ -534,6 +595,27 @@ class FixedQuality(Strict):
     fixed: Probability = Field(description="The quality of every lead.")
 
 
+class EmpiricalQuality(Strict):
+    """Lead quality from a table: a discrete distribution or interpolated quantiles (e.g. a CRM score)."""
+
+    class Params(Strict):
+        values: list[Probability] = Field(
+            min_length=1, max_length=MAX_EMPIRICAL_POINTS,
+            description="Quality values in (0, 1) (non-decreasing when quantiles are given).")
+        probabilities: list[Weight] | None = Field(
+            None, description="Relative weight of each value (a discrete distribution).")
+        quantiles: list[Share] | None = Field(
+            None, description="Cumulative probability at each value, 0 first and 1 last; "
+            "qualities in between are interpolated linearly.")
+
+        @model_validator(mode="after")
+        def _table(self) -> EmpiricalQuality.Params:
+            check_empirical(self.values, self.probabilities, self.quantiles)
+            return self
+
+    empirical: Params
+
+
 class Batch(Strict):
     """A batch of leads dumped at once (a tradeshow list upload)."""
 
@@ -580,7 +662,7 @@ class Source(Strict):
         "Poisson; above 1 each day's rate is scaled by a gamma factor of mean 1 (gamma-Poisson).",
     )
     batches: list[Batch] = Field(default_factory=list, description="Batch uploads (batch).")
-    quality: BetaQuality | FixedQuality = Field(
+    quality: BetaQuality | FixedQuality | EmpiricalQuality = Field(
         default_factory=lambda: BetaQuality(beta=(2.0, 5.0)),
         description="Latent lead quality in (0, 1); scales qualification odds by "
         "quality / mean quality and is what cherry-picking reps look at.",
@@ -950,10 +1032,12 @@ class Cadence(Strict):
     """How often, how far apart and when a lead is called."""
 
     call_target: Attempts = Field(6, description="Attempts before an unreached lead is exhausted.")
-    spacing_minutes: list[Minutes] = Field(
-        default_factory=lambda: [0.0, 10.0, 120.0, 1440.0, 2880.0, 4320.0],
+    spacing_minutes: list[Minutes | SpacingDist] = Field(
+        default_factory=lambda: list[float | SpacingDist]([0.0, 10.0, 120.0, 1440.0, 2880.0, 4320.0]),
         description="Minimum wait before attempt k (k = 1, 2, ...), from creation for the first "
-        "and from the end of the previous attempt after; the last value repeats.",
+        "and from the end of the previous attempt after; the last value repeats. An entry may be "
+        "a distribution ({exponential: {mean: 60}}, lognormal, weibull, empirical, fixed): the gap "
+        "is then drawn per lead and per attempt.",
     )
     calling_window: CallingWindow = Field(default_factory=CallingWindow)
     max_attempts_per_day: Attempts | None = Field(

@@ -21,11 +21,12 @@ from leadsim.engine.calendar import FloorCalendar
 from leadsim.scenarios.schema import (
     WEEKDAYS,
     BetaQuality,
+    EmpiricalQuality,
     ProfileTable,
     ProfileWeights,
     Source,
 )
-from leadsim.simulator import streams
+from leadsim.simulator import distributions, streams
 from leadsim.vocabulary import parse_hhmm
 
 _OFFICE = [0.2] * 7 + [0.6] + [1.0] * 10 + [0.6, 0.45, 0.4, 0.35, 0.3, 0.25]
@@ -175,6 +176,8 @@ def generate(
         a, b = source.quality.beta
         quality = quality_rng.beta(a, b, size=times.size)
         mean_quality = a / (a + b)
+    elif isinstance(source.quality, EmpiricalQuality):
+        quality, mean_quality = _empirical_quality(source.quality, quality_rng.random(times.size))
     else:
         quality = np.full(times.size, source.quality.fixed)
         mean_quality = source.quality.fixed
@@ -184,3 +187,19 @@ def generate(
     picks = zone_rng.choice(len(names), size=times.size, p=probs / probs.sum())
     index = np.asarray([zones.index(n) for n in names], dtype=np.int16)
     return SourceArrivals(times, np.clip(quality, 1e-9, 1 - 1e-9), index[picks], float(mean_quality))
+
+
+def _empirical_quality(dist: EmpiricalQuality, u: np.ndarray) -> tuple[np.ndarray, float]:
+    """Qualities for uniforms ``u`` (inverse CDF, vectorised) and the table's mean quality.
+
+    One uniform per lead from the attribute stream keeps lead j's quality independent of
+    how many leads the run has, as for the Beta form.
+    """
+    values = np.asarray(dist.empirical.values, dtype=float)
+    if dist.empirical.probabilities is not None:
+        weights = np.asarray(dist.empirical.probabilities, dtype=float)
+        cumulative = np.cumsum(weights) / weights.sum()
+        picks = np.minimum(np.searchsorted(cumulative, u, side="right"), values.size - 1)
+        return values[picks], float(np.dot(values, weights) / weights.sum())
+    quantiles = np.asarray(dist.empirical.quantiles, dtype=float)
+    return np.interp(u, quantiles, values), float(distributions.mean(dist))

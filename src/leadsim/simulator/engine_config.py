@@ -7,6 +7,8 @@ floor builds its :class:`EngineConfig` by hand or with an adapter of its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from leadsim.engine.config import (
     CadenceRules,
     CallRules,
@@ -15,13 +17,29 @@ from leadsim.engine.config import (
     OutcomeRules,
 )
 from leadsim.scenarios.errors import ScenarioError
-from leadsim.scenarios.schema import CallingWindow, Scenario
+from leadsim.scenarios.schema import CallingWindow, Scenario, SpacingDist, SpacingFixed
 from leadsim.vocabulary import parse_hhmm
 
 
 def _window(window: CallingWindow) -> tuple[tuple[float, float], bool]:
     """((open, close) minutes after local midnight, read in the lead's time?) of a calling window."""
     return (float(parse_hhmm(window.start)), float(parse_hhmm(window.end))), window.clock == "lead_local_time"
+
+
+def fixed_spacing(entries: Sequence[float | SpacingDist]) -> tuple[float | None, ...]:
+    """The engine's spacing schedule: numbers (and ``{fixed: x}``) as minutes, random entries as None.
+
+    A None entry is drawn by the simulator's gap provider (:mod:`leadsim.simulator.spacing`).
+    """
+    out: list[float | None] = []
+    for entry in entries:
+        if isinstance(entry, (int, float)):
+            out.append(float(entry))
+        elif isinstance(entry, SpacingFixed):
+            out.append(float(entry.fixed))
+        else:
+            out.append(None)
+    return tuple(out)
 
 
 def cadence_rules(scenario: Scenario) -> CadenceRules:
@@ -39,7 +57,7 @@ def cadence_rules(scenario: Scenario) -> CadenceRules:
         )
     return CadenceRules(
         call_target=cad.call_target,
-        spacing=tuple(float(s) for s in cad.spacing_minutes) or (0.0,),
+        spacing=fixed_spacing(cad.spacing_minutes) or (0.0,),
         spacing_in_calling_time=cad.spacing_in == "calling_time",
         window=default_window,
         window_in_lead_time=in_lead_time,

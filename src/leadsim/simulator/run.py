@@ -18,6 +18,7 @@ from leadsim.simulator.physics import Physics
 from leadsim.simulator.recorder import Recorder
 from leadsim.simulator.results import AttemptLog, RepLog, RunResult
 from leadsim.simulator.shifts import overlap, rep_schedule
+from leadsim.simulator.spacing import gap_provider
 
 
 def run_window(scenario: Scenario) -> tuple[float, float, float]:
@@ -208,7 +209,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         for i, (t, s, q, g) in enumerate(zip(times.tolist(), src_l, quality, give_up))
     )
     env = simpy.Environment()
-    engine = Engine(engine_config(scenario), calendar)
+    engine = Engine(engine_config(scenario), calendar, gap=gap_provider(scenario, recorder.key))
     physics = Physics(scenario, calendar, [d.mean_quality for d in draws])
     reps = build_reps(scenario, calendar, end, seed, replication)
     for rep in reps:

@@ -35,6 +35,7 @@ SLOT_CONTACT = 0  # (reached?, which kind of no-answer)
 SLOT_HANDLE = 1  # (handle time, wrap-up time)
 SLOT_CONVERSION = 2  # (qualified?, closed?)
 SLOT_BAD_NUMBER = 3  # on attempt 0: (bad number?, a human owner's give-up count; see run._give_up_counts)
+SLOT_SPACING = 3  # on attempts >= 1: (the random gap before that attempt, unused); see simulator.spacing
 _SLOTS = 4
 _TO_UNIT32 = 2.0**-32
 
