@@ -112,15 +112,22 @@ def simulated_metrics(scenario: Scenario, replication: int) -> dict[str, float]:
 
 
 def backtest(scenario: Scenario, history: dict[str, float], replications: int,
-             progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Simulate ``replications`` replications and compare each metric with the history."""
+             progress: Callable[[int, int], None] | None = None,
+             metrics: dict[str, str] | None = None,
+             measure: Callable[[Scenario, int], dict[str, float]] | None = None) -> dict[str, Any]:
+    """Simulate ``replications`` replications and compare each metric with the history.
+
+    ``metrics`` (name -> meaning) and ``measure`` (one replication's values) default to the
+    outbound set; the inbound back-test passes :mod:`leadsim.calibration.inbound`'s.
+    """
+    measure = measure or simulated_metrics
     runs = []
     for r in range(replications):
-        runs.append(simulated_metrics(scenario, r))
+        runs.append(measure(scenario, r))
         if progress is not None:
             progress(r + 1, replications)
     rows = {}
-    for name, meaning in METRICS.items():
+    for name, meaning in (metrics or METRICS).items():
         values = np.array([run.get(name, math.nan) for run in runs], float)
         values = values[np.isfinite(values)]
         hist = history.get(name, math.nan)

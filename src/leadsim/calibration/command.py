@@ -12,12 +12,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from leadsim.calibration import fits_arrivals as arr
 from leadsim.calibration.attempts import call_table
@@ -27,10 +29,19 @@ from leadsim.calibration.colmap import load_column_map
 from leadsim.calibration.estimates import Estimate, FitLog, mean_interval
 from leadsim.calibration.fits_contact import fit_contact, live_inbound_mask
 from leadsim.calibration.fits_conversion import fit_conversion
-from leadsim.calibration.fits_handle import fit_handle_times
+from leadsim.calibration.fits_handle import fit_durations, fit_handle_times
 from leadsim.calibration.fits_inbound import fit_inbound, weekday_counts
 from leadsim.calibration.fits_practice import fit_practice
-from leadsim.calibration.holdout import split_by_creation
+from leadsim.calibration.holdout import split_by_creation, split_calls
+from leadsim.calibration.inbound import (
+    INBOUND_METRICS,
+    daily_wait_interval,
+    fit_capacity,
+    handle_form,
+    history_inbound,
+    simulated_inbound,
+    write_inbound,
+)
 from leadsim.calibration.plots import plot_fits
 from leadsim.calibration.reader import (
     Progress,
@@ -72,7 +83,7 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
               preset: str | None = None, base: str | Path | None = None,
               out: str | Path = "calibrated", progress: Progress | None = None,
               backtest_replications: int = 0, train_until: dt.date | None = None,
-              holdout_from: dt.date | None = None) -> CalibrationResult:
+              holdout_from: dt.date | None = None, capacity_factor: bool = True) -> CalibrationResult:
     """Calibrate a scenario from historical logs.
 
     Args:
@@ -86,6 +97,8 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
         train_until: fit on leads created before this floor-local date only, and back-test
             out of sample on leads created from ``holdout_from`` (default: the same date).
         holdout_from: first day of the holdout period.
+        capacity_factor: for an inbound-only floor, fit the team's staffing_scale to the history's
+            mean wait (a named capacity factor, written with its interval and back-tested).
 
     Raises:
         ScenarioError: bad options, unreadable files, a bad column map or base (exit 2).
@@ -93,7 +106,10 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     if leads is None and activities is None and calls is None:
         raise ScenarioError(None, "--leads/--activities/--calls", "give at least one log file")
     cmap = load_column_map(column_map, preset)
-    base_name = str(base) if base is not None else "baseline"
+    # A calls log alone describes a contact centre: an inbound-only floor is written on the bundled
+    # contact_centre scenario unless --base says otherwise.
+    inbound_only = calls is not None and leads is None and activities is None
+    base_name = str(base) if base is not None else ("contact_centre" if inbound_only else "baseline")
     base_scenario = load_scenario(base_name)
     floor_zone = base_scenario.calendar.timezone if base is not None or cmap.timezone is None else cmap.timezone
     folder = Path(out)
@@ -126,7 +142,13 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     finally:
         quarantine.close()
     holdout = None
-    if train_until is not None or holdout_from is not None:
+    hold_calls = None
+    if inbound_only and call_log is not None and (train_until is not None or holdout_from is not None):
+        if train_until is None:
+            raise ScenarioError(None, "--train-until", "a holdout back-test needs --train-until")
+        call_log, hold_calls, fit["split"] = split_calls(call_log, floor_zone, train_until,
+                                                         holdout_from or train_until)
+    elif train_until is not None or holdout_from is not None:
         if lead_table is None or acts is None or train_until is None:
             raise ScenarioError(None, "--train-until", "a holdout back-test needs --leads, --activities and "
                                 "--train-until")
@@ -143,8 +165,27 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
         estimates.update(_handle_only(acts, doc, fit, log))
         log.warning("activities without a leads file: only handle times and attempts per lead are fitted "
                  "(contact and conversion need each lead's creation time and source)")
+    fit_in: dict[str, Any] = {}
     if call_log is not None:
-        fit["fits"]["inbound"] = fit_inbound(call_log, floor_zone, log)
+        fit_in = fit_inbound(call_log, floor_zone, log)
+        fit["fits"]["inbound"] = fit_in
+        if inbound_only and len(call_log):
+            estimates.update(write_inbound(doc, call_log, fit_in, floor_zone, log))
+            if capacity_factor:
+                wait = history_inbound(call_log, fit_in, floor_zone)["wait_mean_seconds"]
+                # Fitted on the training period replayed with its own per-date volume (as the holdout
+                # is), so the factor measures the agents' availability, not day-to-day volume luck.
+                replay, _ = _replay_inbound(doc, call_log, floor_zone)
+                factor = fit_capacity(replay, wait, daily_wait_interval(call_log, floor_zone, wait), log, progress)
+                if factor is not None:
+                    doc.put(("teams", 0, "staffing_scale"), replay.data["teams"][0]["staffing_scale"],
+                            replay.comments[("teams", 0, "staffing_scale")], "teams.agents.staffing_scale "
+                            "(capacity factor)")
+                    estimates["capacity_factor"] = factor
+                    fit_in["capacity_factor"] = factor.as_dict()
+        elif len(call_log):
+            log.warning("calls beside leads/activities: the inbound fits are in fit.json only (a mixed "
+                        "inbound and outbound floor is not written by calibrate yet)")
     fit["warnings"], fit["notes"] = log.warnings, log.notes
     fit["provenance"] = {"fitted": sorted(set(doc.fitted)),
                          "from_base": f"every other value of {base_name!r}"}
@@ -159,10 +200,19 @@ def calibrate(leads: str | Path | None = None, activities: str | Path | None = N
     files = {"calibrated": yaml_path, "fit": fit_path, "quarantine": folder / "quarantine.csv"}
     for png in plot_fits(_jsonable(fit), folder):
         files[png.stem] = png
-    if backtest_replications > 0 and lead_table is not None and acts is not None and len(lead_table):
+    if backtest_replications > 0 and inbound_only and call_log is not None and len(call_log):
+        tick = (lambda done, total: progress("back-test replications", done)) if progress else None
+        report: dict[str, Any] = {"in_sample": run_backtest(scenario, history_inbound(call_log, fit_in, floor_zone),
+                                            backtest_replications, tick, INBOUND_METRICS, simulated_inbound),
+                  "out_of_sample": None}
+        if hold_calls is not None:
+            report["out_of_sample"] = _holdout_inbound(doc, hold_calls, floor_zone, backtest_replications, tick)
+        files["backtest"] = folder / "backtest.json"
+        files["backtest"].write_text(json.dumps(_jsonable(report), indent=2, allow_nan=False), encoding="utf-8")
+    elif backtest_replications > 0 and lead_table is not None and acts is not None and len(lead_table):
         tick = (lambda done, total: progress("back-test replications", done)) if progress else None
         history = history_metrics(lead_table, acts, fit["days"]["first"], float(fit["days"]["span"]), floor_zone)
-        report: dict[str, Any] = {"in_sample": run_backtest(scenario, history, backtest_replications, tick),
+        report = {"in_sample": run_backtest(scenario, history, backtest_replications, tick),
                                   "out_of_sample": None}
         if holdout is not None:
             report["out_of_sample"] = _holdout_backtest(doc, holdout, base_scenario, floor_zone,
@@ -186,6 +236,44 @@ def _holdout_backtest(doc: Calibrated, holdout: tuple[pd.DataFrame, pd.DataFrame
     report.update(kind="out-of-sample", days=hold_fit["days"], warnings=hold_log.warnings,
                   from_holdout="calendar, run.days, sources' volume, profile and batches (the holdout's own lead plan)",
                   from_training="contact, conversion, handle times and practice; staffing from the base")
+    return report
+
+
+def _replay_inbound(doc: Calibrated, calls: pd.DataFrame, zone: str) -> tuple[Calibrated, dict[str, Any]]:
+    """The calibrated floor replaying a period of the log: its calendar, per-date volume and rosters.
+
+    Patience, abandonment, handle times and the capacity factor stay the calibrated ones.
+    """
+    period_log = FitLog()
+    period_fit = fit_inbound(calls, zone, period_log)
+    own = Calibrated(copy.deepcopy(doc.data))
+    write_inbound(own, calls, period_fit, zone, period_log, holdout=True)
+    replay = Calibrated(copy.deepcopy(doc.data))
+    replay.data["calendar"] = own.data["calendar"]
+    replay.data["run"] = own.data["run"]
+    src, own_src = replay.data["sources"][0], own.data["sources"][0]
+    for key in ("volume", "profile", "date_factors"):
+        src[key] = own_src.get(key)
+    src["day_variance_ratio"] = 1.0
+    replay.data["teams"][0]["staffing"] = own.data["teams"][0]["staffing"]
+    period_fit["_log"] = period_log
+    return replay, period_fit
+
+
+def _holdout_inbound(doc: Calibrated, calls: pd.DataFrame, zone: str, replications: int,
+                     tick: Any) -> dict[str, Any]:
+    """The calibrated floor with the holdout's own calendar, volume and rosters, against the holdout's log."""
+    hold_doc, hold_fit = _replay_inbound(doc, calls, zone)
+    hold_log = hold_fit["_log"]
+    scenario = validate(hold_doc)
+    report = run_backtest(scenario, history_inbound(calls, hold_fit, zone), replications, tick,
+                          INBOUND_METRICS, simulated_inbound)
+    report.update(kind="out-of-sample", days=hold_fit["days"], warnings=hold_log.warnings,
+                  from_holdout="calendar, run.days, the calls' volume per date and hour of week "
+                  "(date_factors, profile; no extra day-to-day dispersion) and the agents' staffing "
+                  "(weekly table and per-date rosters): the holdout's own, as the log shows them",
+                  from_training="patience distribution, abandonment outcome, handle times and the "
+                  "capacity factor (staffing_scale)")
     return report
 
 
@@ -257,6 +345,12 @@ def _arrivals(leads: pd.DataFrame, acts: pd.DataFrame | None, base: Scenario, zo
         doc.put(("sources", i, "volume"), {"per_day": round(f.volume_per_day.value, 4)}, None,
                 f"sources.{name}.volume")
         doc.comments[("sources", i, "volume", "per_day")] = f.volume_per_day.comment()
+        ratio_d, n_days = f.dispersion.get("daily_variance_to_mean", math.nan), int(f.dispersion.get("days", 0))
+        if math.isfinite(ratio_d) and ratio_d > 1.5 and n_days >= 14:
+            low, high = (ratio_d * n_days / float(chi2.ppf(q, n_days)) for q in (0.975, 0.025))
+            doc.put(("sources", i, "day_variance_ratio"), round(min(ratio_d, 1000.0), 4),
+                    f"fitted {ratio_d:.3g}, 95% CI [{low:.3g}, {high:.3g}] (chi-square), n={n_days} days",
+                    f"sources.{name}.day_variance_ratio")
         hours = f.hours
         comment = "Poisson GLM hour x weekday weights; intervals in fit.json"
         if f.date_only:
@@ -296,7 +390,7 @@ def _handle(doc: Calibrated, fields: dict[str, Any]) -> dict[str, Estimate]:
             m = entry["mean_minutes"]
             est = Estimate(m["estimate"], m["ci95"][0], m["ci95"][1], m["n"], m["method"])
             estimates[f"handle_minutes.{name}.mean"] = est
-            written = entry["written"]
+            written = handle_form(entry) or entry["written"]
             if "lognormal" in written:
                 written["lognormal"]["mean"] = min(written["lognormal"]["mean"], MAX_HANDLE_MINUTES)
             doc.put(("teams", t, "handle_minutes", name), written,
@@ -324,6 +418,7 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
     fit["fits"]["handle_times"] = fields
     estimates.update(_handle(doc, fields))
     fit["fits"]["talk_by_source"] = _talk_by_source(table, log)
+    _handle_by_source(table, fit["fits"]["talk_by_source"], doc, log)
     # A patience distribution (issue "model a real floor") is read at its mean: the live-answer test
     # below only needs a typical wait, not the caller-by-caller draw.
     patience = {s.name: (float(s.patience_seconds) if isinstance(s.patience_seconds, (int, float))
@@ -399,9 +494,9 @@ def _outbound(leads: pd.DataFrame, acts: pd.DataFrame, base: Scenario, zone: str
         doc.put(("policy", "cadence", key), value, f"observed practice ({practice.get('call_target_basis', '')})"
                 if key == "call_target" else "observed practice; see fit.json practice", f"policy.cadence.{key}")
     fit["fits"]["staffing"] = _staffing(acts, zone)
-    log.note("staffing (reps active per hour of week) is measured in fit.json but not written: the "
-             "scenario has no staffing table yet (issue 'Model a real floor'); headcount and shifts "
-             "come from the base")
+    log.note("staffing (reps active per hour of week) is measured in fit.json but not written for an "
+             "outbound floor (calibrate writes a staffing table for inbound-only call logs only); "
+             "headcount and shifts come from the base")
     return estimates
 
 
@@ -415,13 +510,37 @@ def _base_hours(profile: Any) -> list[float]:
 def _talk_by_source(table: pd.DataFrame, log: FitLog) -> dict[str, Any]:
     """Mean talk time (reached calls) per source, to show where sources differ (not written)."""
     talk = table[table["reached"].to_numpy()]
-    out = {str(s): mean_interval(talk["duration"].to_numpy()[(talk["source"] == s).to_numpy()] / 60.0).as_dict()
+    out: dict[str, Any] = {str(s): mean_interval(talk["duration"].to_numpy()[(talk["source"] == s).to_numpy()] / 60.0).as_dict()
            for s in sorted(talk["source"].unique())}
     intervals = [(v["ci95"][0], v["ci95"][1]) for v in out.values() if v["n"] >= 30 and v["ci95"][0] is not None]
     if intervals and max(lo for lo, _ in intervals) > min(hi for _, hi in intervals):
-        log.warning("talk time differs between sources (fit.json talk_by_source); the scenario has one talk "
-                    "time per team until handle times by source exist (issue 'Model a real floor')")
+        log.warning("talk time differs between sources (fit.json talk_by_source): written per source as "
+                    "each team's handle_by_source")
+        out["_differ"] = True
     return out
+
+
+def _handle_by_source(table: pd.DataFrame, by_source: dict[str, Any], doc: Calibrated, log: FitLog) -> None:
+    """Talk time per source (teams' handle_by_source) when the sources' talk times differ."""
+    if not by_source.pop("_differ", False):
+        return
+    talk = table[table["reached"].to_numpy()]
+    minutes = talk["duration"].to_numpy(dtype=float) / 60.0
+    for name, summary in by_source.items():
+        if summary["n"] < 30:
+            log.warning(f"handle_by_source: source {name!r} has {summary['n']} reached calls (< 30): "
+                        "pooled into the team's talk time")
+            continue
+        entry = fit_durations(minutes[(talk["source"] == name).to_numpy()], f"talk of {name}", log)
+        form = handle_form(entry)
+        if form is None:
+            continue
+        m = entry["mean_minutes"]
+        est = Estimate(m["estimate"], m["ci95"][0], m["ci95"][1], m["n"], m["method"])
+        for t in range(len(doc.data["teams"])):
+            doc.put(("teams", t, "handle_by_source", name), {"talk": form},
+                    f"talk mean {est.comment(4)}; best family {entry.get('best')}",
+                    f"teams.*.handle_by_source.{name}.talk")
 
 
 def _unidentified(contact: dict[str, Any], est: dict[str, Estimate], log: FitLog) -> None:

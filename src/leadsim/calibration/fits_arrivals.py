@@ -236,8 +236,8 @@ def _fit_stream(fit: SourceArrivalFit, stream: pd.Series, zone: str, first: dt.d
                     "deviance_p_value": round(float(stats.chi2.sf(result.deviance, df)), 6)}
     if var_ratio > 1.5 and len(days) >= 14:
         log.warning(f"source {fit.source!r}: day-to-day volume is over-dispersed (variance/mean "
-                 f"{var_ratio:.2f} per day); the scenario's Poisson arrivals understate it (no field "
-                 "for over-dispersion yet: issue 'Model a real floor')")
+                 f"{var_ratio:.2f} per day): written as the source's day_variance_ratio (gamma-Poisson "
+                 "day factor)")
     sparse = [h for h in live_hours if by_hour[h] < 5]
     if sparse:
         log.warning(f"source {fit.source!r}: hours {sparse} have fewer than 5 arrivals; their weights "

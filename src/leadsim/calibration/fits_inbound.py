@@ -5,9 +5,7 @@ an answered caller's wait is censored (the caller would have waited at least
 that long). Kaplan-Meier is reported beside exponential and Weibull fits by
 maximum likelihood with censoring (scipy's ``CensoredData``).
 
-These numbers are not written into the scenario yet: patience distributions,
-staffing tables and abandonment outcomes are the scenario fields of the issue
-"Model a real floor", which does not exist on main yet.
+The scenario is written from these fits by :mod:`leadsim.calibration.inbound`.
 """
 
 from __future__ import annotations
@@ -65,9 +63,17 @@ def fit_patience(wait: np.ndarray, abandoned: np.ndarray, log: FitLog) -> dict[s
         fits[name] = {"params": [float(p) for p in params], "loglik": round(ll, 3),
                       "mean_seconds": round(mean, 3) if math.isfinite(mean) else None}
     out["fits"] = fits
+    out["_data"] = (wait, abandoned)  # for the intervals (inbound.patience_estimates); not in fit.json
     out["best"] = max(fits, key=lambda k: fits[k]["loglik"] - (1 if k == "weibull" else 0))
     km = kaplan_meier(wait, abandoned)
     out["kaplan_meier"] = km[:: max(1, len(km) // 200)]
+    # Fitted survival beside Kaplan-Meier at the same times (for the plot, fitted vs observed).
+    times = np.array([r["seconds"] for r in out["kaplan_meier"]], dtype=float)
+    out["survival_curves"] = {
+        "seconds": [round(float(t), 3) for t in times],
+        "kaplan_meier": [r["survival"] for r in out["kaplan_meier"]],
+        **{name: [round(float(v), 6) for v in dist.sf(times, *fits[name]["params"])]
+           for name, dist in (("exponential", stats.expon), ("weibull", stats.weibull_min))}}
     return out
 
 
@@ -111,9 +117,6 @@ def fit_inbound(calls: pd.DataFrame, zone: str, log: FitLog) -> dict[str, Any]:
                            "service_seconds": mean_interval(calls["service"].to_numpy()[m & answered]).as_dict(),
                            "abandonment_rate": proportion(int((m & abandoned).sum()), int(m.sum())).as_dict()}
     out["by_line"] = lines
-    log.note("inbound fits (volume, service, patience) are in fit.json only: the scenario fields they "
-             "belong to (staffing tables, patience distributions, abandonment outcomes) come with the "
-             "issue 'Model a real floor'")
     return out
 
 

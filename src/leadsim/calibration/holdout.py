@@ -58,3 +58,28 @@ def split_by_creation(leads: pd.DataFrame, acts: pd.DataFrame, zone: str, train_
             "holdout": {"from": str(holdout_from), "leads": int(hold.sum()), "activities": len(hold_acts)},
             "unused_leads": int((~train & ~hold).sum())}
     return train_leads, train_acts, hold_leads, hold_acts, info
+
+
+def split_calls(calls: pd.DataFrame, zone: str, train_until: dt.date,
+                holdout_from: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(training calls, holdout calls, a description), split by the call's floor-local arrival date.
+
+    Raises:
+        ScenarioError: if either period has no calls, or the holdout starts before training ends.
+    """
+    if holdout_from < train_until:
+        raise ScenarioError(None, "--holdout-from", f"must not be before --train-until ({train_until})",
+                            str(holdout_from))
+    days = local_days(calls["arrived"], zone).to_numpy()
+    train = np.asarray(days < train_until)
+    hold = np.asarray(days >= holdout_from)
+    for name, mask, flag, value in (("training", train, "--train-until", train_until),
+                                    ("holdout", hold, "--holdout-from", holdout_from)):
+        if not mask.any():
+            raise ScenarioError(None, flag, f"the {name} period has no calls (the calls span "
+                                f"{days.min()} to {days.max()})", str(value))
+    info = {"by": "call arrival date (floor-local)",
+            "training": {"until": str(train_until), "calls": int(train.sum())},
+            "holdout": {"from": str(holdout_from), "calls": int(hold.sum())},
+            "unused_calls": int((~train & ~hold).sum())}
+    return (calls[train].reset_index(drop=True), calls[hold].reset_index(drop=True), info)

@@ -37,6 +37,19 @@ def plot_fits(fit: dict[str, Any], folder: Path) -> list[Path]:
         ax.legend()
         written.append(_save(fig, folder / "fit_contact.png"))
     handles = {n: e for n, e in fits.get("handle_times", {}).items() if e.get("quantiles")}
+    inbound = fits.get("inbound", {})
+    if inbound.get("handle_minutes", {}).get("quantiles"):
+        handles["inbound service"] = inbound["handle_minutes"]
+    curves = inbound.get("patience", {}).get("survival_curves")
+    if curves:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.step(curves["seconds"], curves["kaplan_meier"], where="post", label="Kaplan-Meier (observed)")
+        for name in ("exponential", "weibull"):
+            ax.plot(curves["seconds"], curves[name], "-", label=f"{name} fit")
+        ax.set(xlabel="seconds waited", ylabel="share of callers still willing to wait",
+               title="Patience (answered waits censored)")
+        ax.legend()
+        written.append(_save(fig, folder / "fit_patience.png"))
     if handles:
         fig, ax = plt.subplots(figsize=(6, 5))
         top = 0.0

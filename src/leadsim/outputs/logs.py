@@ -7,7 +7,10 @@ so a simulated run can be fed back to calibration with known truth:
   simulator's extra columns ``status, attempts, first_attempt_at,
   first_contact_at, counted, quality``;
 * activities: ``lead_id, rep_id, started_at, channel, outcome,
-  duration_seconds``, then the extra column ``attempt``.
+  duration_seconds``, then the extra column ``attempt``;
+* inbound calls (runs with inbound callers): ``call_id, arrived_at, answered_at,
+  ended_at, outcome (answered|abandoned|other), agent_id, line``, then the extra
+  columns ``lead_id, offer``.
 
 Timestamps are ISO 8601 with the UTC offset of the floor's time zone, to the
 second (e.g. ``2026-01-05T08:03:12-06:00``); a floor minute m is the instant
@@ -38,6 +41,8 @@ from leadsim.outputs.atomic import atomic_path
 from leadsim.simulator.results import (
     CHANNELS,
     LEAD_STATUSES,
+    OFFER_ABANDONED,
+    OFFER_ANSWERED,
     OUTCOMES,
     RunResult,
     counted_leads,
@@ -54,6 +59,10 @@ LEAD_COLUMNS: tuple[str, ...] = (
 ATTEMPT_COLUMNS: tuple[str, ...] = (
     "lead_id", "rep_id", "started_at", "channel", "outcome", "duration_seconds", "attempt",
     "owner_rep",
+)
+
+CALL_COLUMNS: tuple[str, ...] = (
+    "call_id", "arrived_at", "answered_at", "ended_at", "outcome", "agent_id", "line", "lead_id", "offer",
 )
 
 
@@ -258,6 +267,88 @@ def attempts_columns(result: RunResult, calendar_start: dt.date, timezone: str) 
         "attempt": att.attempt.astype(np.int64),
         "owner_rep": _rep_ids(att.owner if att.owner is not None else np.full(len(att), -1)),
     }
+
+
+def format_timestamps_ms(minutes: np.ndarray, calendar_start: dt.date, timezone: str) -> np.ndarray:
+    """Like :func:`format_timestamps`, to the millisecond (``2026-03-09T09:00:00.250-05:00``).
+
+    Call logs need it: a caller who hangs up after 0.3 s has waited, and a log rounded to the
+    second would say the caller never waited.
+    """
+    minutes = np.asarray(minutes, dtype=np.float64)
+    ms = np.round(minutes * 60000.0)
+    whole = np.floor(ms / 1000.0)
+    out = format_timestamps(whole / 60.0, calendar_start, timezone)
+    frac = np.where(np.isfinite(ms), ms - whole * 1000.0, 0.0).astype(np.int64)
+    for i in np.flatnonzero(np.isfinite(ms)):
+        text = out[i]
+        out[i] = f"{text[:19]}.{frac[i]:03d}{text[19:]}"
+    return out
+
+
+def calls_frame(result: RunResult, calendar_start: dt.date, timezone: str) -> pd.DataFrame:
+    """The inbound-calls table (one row per offered call) in the canonical schema, as a DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(calls_columns(result, calendar_start, timezone), columns=list(CALL_COLUMNS))
+
+
+def calls_columns(result: RunResult, calendar_start: dt.date, timezone: str) -> dict[str, np.ndarray]:
+    """The inbound-calls table (one row per offered call, redials included), column by column.
+
+    An answered call ends when the rep's time on it ends (talk plus wrap: the
+    lead's first call attempt, which is the live answer); an abandoned call ends
+    when the caller hangs up; a caller still waiting when the run ended is
+    ``other`` with no end. ``line`` is the source's name. Rows are in order of
+    arrival.
+    """
+    offers = result.offers
+    if offers is None or len(offers) == 0:
+        return {name: np.zeros(0, dtype=object) for name in CALL_COLUMNS}
+    order = np.lexsort((offers.lead, offers.offered))
+    lead = offers.lead[order].astype(np.int64)
+    offered = offers.offered[order].astype(np.float64)
+    waited = offers.waited[order].astype(np.float64)
+    state = offers.answered[order]
+    answered = state == OFFER_ANSWERED
+    abandoned = state == OFFER_ABANDONED
+    answer_at = np.where(answered, offered + waited, np.nan)
+    # An inbound lead's first call attempt is its live answer (LeadLog.first_attempt).
+    att = result.attempts
+    first = att.attempt.astype(np.int64) == 1
+    n_leads = len(result.leads)
+    duration_of = np.full(n_leads, np.nan)
+    rep_of = np.full(n_leads, -1, dtype=np.int64)
+    duration_of[att.lead[first].astype(np.int64)] = att.duration[first].astype(np.float64)
+    rep_of[att.lead[first].astype(np.int64)] = att.rep[first].astype(np.int64)
+    duration = np.where(answered, duration_of[lead], np.nan)
+    rep = np.where(answered, rep_of[lead], -1)
+    ended = np.where(answered, answer_at + duration, np.where(abandoned, offered + waited, np.nan))
+    outcome = np.where(answered, "answered", np.where(abandoned, "abandoned", "other")).astype(object)
+
+    def stamp(minutes: np.ndarray) -> np.ndarray:
+        return format_timestamps_ms(minutes, calendar_start, timezone)
+
+    return {
+        "call_id": np.arange(lead.size, dtype=np.int64),
+        "arrived_at": stamp(offered),
+        "answered_at": stamp(answer_at),
+        "ended_at": stamp(ended),
+        "outcome": outcome,
+        "agent_id": np.where(rep >= 0, _rep_ids(rep), ""),
+        "line": _names(result.leads.source[lead], result.source_names),
+        "lead_id": lead,
+        "offer": offers.offer[order].astype(np.int64),
+    }
+
+
+def write_calls_csv(result: RunResult, path: str | Path, calendar_start: dt.date, timezone: str) -> Path:
+    """Write ``calls.csv``: one row per offered inbound call (see :func:`calls_frame`).
+
+    Returns:
+        The path written.
+    """
+    return write_csv_columns(calls_columns(result, calendar_start, timezone), path)
 
 
 def write_leads_csv(result: RunResult, path: str | Path, calendar_start: dt.date,

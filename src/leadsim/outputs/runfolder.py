@@ -70,7 +70,7 @@ __all__ = [
 #: Files and folders leadsim writes into a run folder. A new run removes these (and
 #: only these) from a folder a previous run used, so two runs never mix.
 OUTPUT_NAMES: set[str] = {
-    "metrics.json", "leads.csv", "attempts.csv", "backlog.csv", "scenario.resolved.yaml",
+    "metrics.json", "leads.csv", "attempts.csv", "calls.csv", "backlog.csv", "scenario.resolved.yaml",
     "compare.json", "compare.csv", "metrics", "sweep.json", "sweep.csv", "sweep.png",
     "staff.json", "staff.csv",
     # a run's plot data, plots, per-rep table, verdict and HTML report (outputs/run_plots*.py, report_html.py)
@@ -305,7 +305,7 @@ def write_run_folder(folder: Path, scenario: Any, doc: dict[str, Any], first: An
     Returns:
         The files written.
     """
-    from leadsim.outputs.logs import write_attempts_csv, write_leads_csv
+    from leadsim.outputs.logs import write_attempts_csv, write_calls_csv, write_leads_csv
 
     written = []
     if first is not None:
@@ -313,6 +313,8 @@ def write_run_folder(folder: Path, scenario: Any, doc: dict[str, Any], first: An
         written += [write_leads_csv(first, folder / "leads.csv", start, zone),
                     write_attempts_csv(first, folder / "attempts.csv", start, zone),
                     write_backlog_csv(first, folder / "backlog.csv", start, zone)]
+        if first.offers is not None and len(first.offers):
+            written.append(write_calls_csv(first, folder / "calls.csv", start, zone))
     written.append(write_text_atomic(folder / "scenario.resolved.yaml", resolved))
     written.append(write_json(doc, folder / "metrics.json"))
     return written
