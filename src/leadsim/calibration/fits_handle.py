@@ -2,10 +2,10 @@
 
 The family with the highest log-likelihood (all three have two parameters, so
 this is also the lowest AIC) is reported with its Kolmogorov-Smirnov distance.
-The written form is the Weibull when it fits best, else a lognormal with the
-sample's mean and standard deviation (this keeps the mean rep time exact, which
-is what capacity depends on; the scenario has no gamma form); the best family
-and its parameters are in fit.json.
+The written form is the family that fits best: the Weibull with its fitted
+parameters, or a gamma or lognormal with the sample's mean and standard deviation
+(this keeps the mean rep time exact, which is what capacity depends on); every
+family's parameters are in fit.json.
 
 A logged duration is all the rep's time on the attempt: after-call work (wrap-up)
 is not logged separately, so it cannot be identified. The calibrated team's
@@ -87,7 +87,7 @@ def fit_durations(minutes: np.ndarray, label: str, log: FitLog) -> dict[str, Any
     if out["best"] not in (None, "lognormal"):
         log.note(f"handle time {label}: {out['best']} fits better than lognormal (see fit.json); "
                  + ("the Weibull is written" if out["best"] == "weibull" else
-                    "the scenario has no gamma form, so a lognormal with the same mean and sd is written"))
+                    "a gamma with the same mean and sd is written"))
     return out
 
 

@@ -226,10 +226,10 @@ def patience_form(patience: dict[str, Any], est: dict[str, Estimate]) -> tuple[d
 
 
 def handle_form(entry: dict[str, Any]) -> dict[str, Any] | None:
-    """The handle-time distribution to write for a fit entry: Weibull when it fits best, else lognormal.
+    """The handle-time distribution to write for a fit entry: the family that fits best.
 
-    A lognormal keeps the sample's mean and sd (what capacity depends on); when gamma fits best the
-    schema has no gamma form, and the lognormal with the same mean and sd is written.
+    Weibull is written with its fitted parameters; gamma and lognormal are written with the
+    sample's mean and sd (what capacity depends on), so the mean rep time stays exact.
     """
     if entry.get("written") is None:
         return None
@@ -238,6 +238,11 @@ def handle_form(entry: dict[str, Any]) -> dict[str, Any] | None:
         k, _, lam = fams["weibull"]["params"]
         if 0.05 <= k <= 20:
             return {"weibull": {"shape": round(float(k), 4), "scale": round(float(lam), 5)}}
+    moments = entry["written"].get("lognormal")
+    if entry.get("best") == "gamma" and moments is not None:
+        mean, sd = float(moments["mean"]), float(moments["sd"])
+        if 1e-3 <= (mean / sd) ** 2 <= 1e4:  # the schema's range for the gamma's shape
+            return {"gamma": {"mean": mean, "sd": sd}}
     return dict(entry["written"])
 
 

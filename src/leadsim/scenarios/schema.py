@@ -283,6 +283,29 @@ class WeibullDist(Strict):
     weibull: Params
 
 
+class GammaDist(Strict):
+    """Gamma distributed minutes, given by the mean and standard deviation of the minutes.
+
+    Handle times in real logs are often closer to a gamma than to a lognormal (a lighter
+    right tail); calibration writes this form when it fits best by likelihood.
+    """
+
+    class Params(Strict):
+        mean: PositiveHandleMinutes = Field(description="Mean, minutes.")
+        sd: PositiveHandleMinutes = Field(description="Standard deviation, minutes.")
+
+        @model_validator(mode="after")
+        def _shape(self) -> GammaDist.Params:
+            # shape = (mean / sd)^2: keep the inverse CDF well conditioned.
+            shape = (self.mean / self.sd) ** 2
+            if not 1e-3 <= shape <= 1e4:
+                raise ValueError(f"(mean / sd)^2 is the gamma's shape and must lie in [0.001, 10000], "
+                                 f"got {shape:.6g} (mean {self.mean}, sd {self.sd})")
+            return self
+
+    gamma: Params
+
+
 class EmpiricalDist(Strict):
     """An empirical distribution of minutes: a discrete table or interpolated quantiles."""
 
@@ -304,7 +327,7 @@ class EmpiricalDist(Strict):
     empirical: Params
 
 
-Duration = FixedDist | ExponentialDist | LognormalDist | WeibullDist | EmpiricalDist
+Duration = FixedDist | ExponentialDist | LognormalDist | GammaDist | WeibullDist | EmpiricalDist
 
 
 class PatienceFixed(Strict):

@@ -1,7 +1,8 @@
 """Inverse distribution functions: a uniform in [0, 1) -> a duration, for every form a scenario accepts.
 
 Handle times, redial delays (minutes) and patience (seconds) share the forms
-``fixed``, ``exponential``, ``lognormal``, ``weibull`` and ``empirical``. Each is
+``fixed``, ``exponential``, ``lognormal``, ``weibull`` and ``empirical`` (and ``gamma`` for
+minutes). Each is
 sampled by inversion from one uniform, so a per-lead, per-attempt uniform (common
 random numbers, see :mod:`leadsim.simulator.streams`) gives the same duration for
 the same lead in every scenario that uses the same distribution.
@@ -48,6 +49,13 @@ def sampler(dist: Any) -> Sampler:
         shape, scale = float(dist.weibull.shape), float(dist.weibull.scale)
         inverse = 1.0 / shape
         return lambda u: scale * (-math.log1p(-u)) ** inverse
+    if hasattr(dist, "gamma"):
+        # Imported here: only scenarios with a gamma form pay for scipy.special at start-up.
+        from scipy.special import gammaincinv
+
+        mean, sd = float(dist.gamma.mean), float(dist.gamma.sd)
+        shape, scale = (mean / sd) ** 2, sd * sd / mean
+        return lambda u: scale * float(gammaincinv(shape, u))
     if hasattr(dist, "empirical"):
         table = dist.empirical
         values = [float(v) for v in table.values]
@@ -101,6 +109,8 @@ def mean(dist: Any) -> float:
         return float(dist.lognormal.mean)
     if hasattr(dist, "weibull"):
         return float(dist.weibull.scale) * math.gamma(1.0 + 1.0 / float(dist.weibull.shape))
+    if hasattr(dist, "gamma"):
+        return float(dist.gamma.mean)
     if hasattr(dist, "empirical"):
         table = dist.empirical
         values = [float(v) for v in table.values]
