@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from leadsim.cli import main
+from cli_invoke import bad, ok
 
 SMALL = ("--days", "2", "--set", "run.warmup_days=1", "--set", "run.drain_days=1")
 FAST_MMC = ("--days", "0.5", "--set", "run.warmup_days=0.1", "--set", "run.drain_days=0.05")
@@ -27,23 +27,6 @@ FAST_MMC = ("--days", "0.5", "--set", "run.warmup_days=0.1", "--set", "run.drain
 PROFIT = ("optimize", "baseline", "--param", "teams.sdr.headcount=3..12", "--param", "policy.cadence.call_target=1..6",
           "--objective", "profit", "-r", "2", *SMALL)
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
-def ok(*args: str) -> Result:
-    result = invoke(*args)
-    assert result.exit_code == 0, (result.output, result.stderr, result.exception)
-    return result
-
-
-def bad(*args: str) -> Result:
-    result = invoke(*args)
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    assert "Traceback" not in result.output and "Error: " in result.stderr
-    return result
 
 
 def rows(folder: Path) -> list[dict[str, str]]:

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
+from cli_invoke import bad, invoke, ok
 from cli_process import (
     SIGINT_DEFAULT,
     SOME_DONE,
@@ -21,29 +22,11 @@ from cli_process import (
     kill_leftovers,
     wait_gone,
 )
-from leadsim.cli import main
 from leadsim.planner.parallel import Interrupted, run_tasks
 
 #: Small runs: the baseline over 2 measured days, erlang_c over half a day.
 SMALL = ("--days", "2", "--set", "run.warmup_days=1", "--set", "run.drain_days=1")
 FAST_MMC = ("--days", "0.5", "--set", "run.warmup_days=0.1", "--set", "run.drain_days=0.05")
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
-def ok(*args: str) -> Result:
-    result = invoke(*args)
-    assert result.exit_code == 0, (result.output, result.stderr, result.exception)
-    return result
-
-
-def bad(*args: str) -> Result:
-    result = invoke(*args)
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    assert "Traceback" not in result.output and "Error: " in result.stderr
-    return result
 
 
 # ---------------------------------------------------------------- compare

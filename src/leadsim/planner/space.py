@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadsim.planner.specs import SpecError, parse_decimal
+from leadsim.planner.specs import SpecError, parse_decimal, split_param, split_range
 from leadsim.scenarios.errors import ScenarioError
 
 #: The lever names that stand for the spacing schedule.
@@ -231,22 +231,16 @@ def parse_param(text: str) -> Lever:
     """
     from leadsim.scenarios.loader import parse_yaml_value
 
-    path, sep, spec = text.partition("=")
-    path, spec = path.strip(), spec.strip()
-    if not sep or not path or not spec or any(not s.strip() for s in path.split(".")):
-        raise SpecError(f"--param {text!r}: {_PARAM_FORMS}")
+    path, spec = split_param(text, _PARAM_FORMS)
     if ".." in spec:
-        lo, _, rest = spec.partition("..")
-        hi, colon, tail = rest.partition(":")
-        if not lo.strip() or not hi.strip() or ".." in rest or (colon and not tail.strip()):
-            raise SpecError(f"--param {text!r}: malformed range {spec!r}; {_PARAM_FORMS}")
+        lo, hi, tail = split_range(text, spec, _PARAM_FORMS)
         low, high = parse_decimal(lo, text, "LO", _PARAM_FORMS), parse_decimal(hi, text, "HI", _PARAM_FORMS)
         if low > high:
             raise SpecError(f"--param {text!r}: LO ({lo.strip()}) is above HI ({hi.strip()})")
-        log = colon and tail.strip().lower() == "log"
-        step = None if not colon or log else parse_decimal(tail, text, "STEP", _PARAM_FORMS)
+        log = tail is not None and tail.strip().lower() == "log"
+        step = None if tail is None or log else parse_decimal(tail, text, "STEP", _PARAM_FORMS)
         if step is not None and step <= 0:
-            raise SpecError(f"--param {text!r}: STEP must be > 0 (got {tail.strip()})")
+            raise SpecError(f"--param {text!r}: STEP must be > 0 (got {str(tail).strip()})")
         whole = all(v == v.to_integral_value() for v in (low, high) + ((step,) if step is not None else ()))
         if log and low <= 0:
             raise SpecError(f"--param {text!r}: a log scale needs LO > 0")

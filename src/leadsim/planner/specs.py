@@ -81,3 +81,29 @@ def parse_decimal(text: str, typed: str, what: str, forms: str) -> Decimal:
     if not value.is_finite():
         raise SpecError(f"--param {typed!r}: {what} {text.strip()!r} is not a finite number")
     return value
+
+
+def split_param(text: str, forms: str) -> tuple[str, str]:
+    """``PATH=SPEC`` of a ``--param``, both stripped; a missing ``=``, path part or spec is refused.
+
+    Raises:
+        SpecError: naming the text typed and the accepted ``forms``.
+    """
+    path, sep, spec = text.partition("=")
+    path, spec = path.strip(), spec.strip()
+    if not sep or not path or not spec or any(not s.strip() for s in path.split(".")):
+        raise SpecError(f"--param {text!r}: {forms}")
+    return path, spec
+
+
+def split_range(text: str, spec: str, forms: str) -> tuple[str, str, str | None]:
+    """``LO..HI[:TAIL]`` of a ``--param`` range as written: (LO, HI, TAIL or None without a colon).
+
+    Raises:
+        SpecError: for an empty end, a second ``..`` or a colon with nothing after it.
+    """
+    lo, _, rest = spec.partition("..")
+    hi, colon, tail = rest.partition(":")
+    if not lo.strip() or not hi.strip() or ".." in rest or (colon and not tail.strip()):
+        raise SpecError(f"--param {text!r}: malformed range {spec!r}; {forms}")
+    return lo, hi, tail if colon else None

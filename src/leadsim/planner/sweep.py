@@ -26,7 +26,7 @@ from typing import Any
 
 from leadsim.planner.parallel import Interrupted, Reporter, null_reporter
 from leadsim.planner.replicate import RepSummary, run_grid
-from leadsim.planner.specs import SpecError, parse_decimal
+from leadsim.planner.specs import SpecError, parse_decimal, split_param, split_range
 from leadsim.planner.stats import summarize
 from leadsim.simulator.metrics import METRIC_NAMES
 
@@ -112,16 +112,10 @@ def parse_param(text: str) -> SweepParam:
         SpecError: for a missing ``=`` or path, a malformed range, a step that is
             not > 0, LO above HI, or too many values.
     """
-    path, sep, spec = text.partition("=")
-    path, spec = path.strip(), spec.strip()
-    if not sep or not path or not spec or any(not s.strip() for s in path.split(".")):
-        raise SpecError(f"--param {text!r}: {_FORMS}")
+    path, spec = split_param(text, _FORMS)
     if ".." in spec:
-        lo, _, rest = spec.partition("..")
-        hi, colon, step = rest.partition(":")
-        if not lo.strip() or not hi.strip() or ".." in rest or (colon and not step.strip()):
-            raise SpecError(f"--param {text!r}: malformed range {spec!r}; {_FORMS}")
-        numbers = _range_values(lo, hi, step if colon else None, text)
+        lo, hi, step = split_range(text, spec, _FORMS)
+        numbers = _range_values(lo, hi, step, text)
         values = tuple(_number(v) for v in numbers)
         return SweepParam(path, values, tuple(str(v) for v in values))
     items = [item.strip() for item in spec.split(",")]
